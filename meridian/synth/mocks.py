@@ -1,0 +1,146 @@
+"""Recording Pulumi mocks: realistic answers per region, and a monitor that records what the program declares.
+
+Shared by `meridian synth` and the tests, so both see exactly the same program behaviour.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
+
+from components.regions import ZONES_BY_REGION
+
+ACCOUNT_ID = "123456789012"
+SECRET_MASK = "[secret]"
+
+
+def _digest(*parts: str, length: int = 32) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length].upper()
+
+
+class RegionMocks(pulumi.runtime.Mocks):
+    """Answers invokes and fills computed outputs as AWS and Kubernetes would, deterministically."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        region = args.args.get("region") or self.region
+        token = args.token
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            zones = list(ZONES_BY_REGION.get(region, ()))
+            short = region.replace("-", "")[:3] + region.split("-")[-1]
+            ids = [f"{short}-az{index + 1}" for index in range(len(zones))]
+            return {"id": region, "names": zones, "zoneIds": ids, "groupNames": [region] * len(zones),
+                    "state": "available", "region": region}, []
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"id": ACCOUNT_ID, "accountId": ACCOUNT_ID, "userId": "AIDAMERIDIANSYNTH",
+                    "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/meridian-synth"}, []
+        if token == "aws:index/getPartition:getPartition":
+            return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com",
+                    "reverseDnsPrefix": "com.amazonaws"}, []
+        if token == "aws:index/getRegion:getRegion":
+            return {"id": region, "region": region, "name": region, "endpoint": f"ec2.{region}.amazonaws.com",
+                    "description": region}, []
+        raise NotImplementedError(f"the synth mocks do not answer invoke {token}; add it to RegionMocks.call")
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        state = dict(args.inputs)
+        resource_id = f"{args.name}-{_digest(args.typ, args.name, length=8).lower()}"
+        token = args.typ
+        if token.startswith("aws:"):
+            service = token.split(":")[1].split("/")[0]
+            state.setdefault("arn", f"arn:aws:{service}:{self.region}:{ACCOUNT_ID}:{args.name}")
+            state.setdefault("tagsAll", state.get("tags", {}))
+        if token == "aws:iam/role:Role":
+            state["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:role/{state.get('name', args.name)}"
+            state.setdefault("name", args.name)
+        elif token == "aws:kms/key:Key":
+            resource_id = f"{_digest(args.name, length=8)}-1111-2222-3333-{_digest(args.name, 'k', length=12)}"
+            resource_id = resource_id.lower()
+            state["arn"] = f"arn:aws:kms:{self.region}:{ACCOUNT_ID}:key/{resource_id}"
+            state["keyId"] = resource_id
+        elif token == "aws:eks/cluster:Cluster":
+            host = _digest(args.name)
+            state.update({
+                "endpoint": f"https://{host}.gr7.{self.region}.eks.amazonaws.com",
+                "certificateAuthority": {"data": base64.b64encode(f"ca-of-{args.name}".encode()).decode()},
+                "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{self.region}.amazonaws.com/id/{host}"}]}],
+                "arn": f"arn:aws:eks:{self.region}:{ACCOUNT_ID}:cluster/{state.get('name', args.name)}",
+                "platformVersion": "eks.1",
+                "status": "ACTIVE",
+            })
+            vpc = dict(state.get("vpcConfig") or {})
+            vpc["clusterSecurityGroupId"] = f"sg-{_digest(args.name, 'cluster', length=17).lower()}"
+            state["vpcConfig"] = vpc
+        elif token == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            url = str(state.get("url", "")).removeprefix("https://")
+            state["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{url}"
+        elif token == "aws:ec2/launchTemplate:LaunchTemplate":
+            state.update({"latestVersion": 1, "defaultVersion": 1})
+        elif token in ("aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/securityGroup:SecurityGroup"):
+            prefix = {"aws:ec2/vpc:Vpc": "vpc", "aws:ec2/subnet:Subnet": "subnet",
+                      "aws:ec2/securityGroup:SecurityGroup": "sg"}[token]
+            resource_id = f"{prefix}-{_digest(args.name, length=17).lower()}"
+        return resource_id, state
+
+
+def mask_secrets(value: Any) -> Any:
+    """Replace every Pulumi secret in a deserialized property tree with the mask."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return SECRET_MASK
+        return {key: mask_secrets(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [mask_secrets(item) for item in value]
+    return value
+
+
+@dataclass
+class RecordedResource:
+    """One registration as the engine would see it."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    protect: bool
+    retain_on_delete: bool
+    provider: str
+    dependencies: list[str]
+    aliases: list[str]
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """The plan.json form, lists sorted so the output is stable."""
+        return {"urn": self.urn, "type": self.type, "name": self.name, "parent": self.parent,
+                "custom": self.custom, "protect": self.protect, "retainOnDelete": self.retain_on_delete,
+                "provider": self.provider, "dependencies": sorted(set(self.dependencies)),
+                "aliases": self.aliases, "inputs": self.inputs}
+
+
+class RecordingMonitor(MockMonitor):
+    """MockMonitor that also keeps parent, dependencies, protect and masked inputs of every registration."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.recorded: list[RecordedResource] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            inputs = mask_secrets(rpc.deserialize_properties(request.object))
+            aliases = [spec.name or spec.urn for spec in request.aliases] + list(request.aliasURNs)
+            self.recorded.append(RecordedResource(
+                urn=response.urn, type=request.type, name=request.name, parent=request.parent,
+                custom=bool(request.custom), protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete), provider=request.provider,
+                dependencies=list(request.dependencies), aliases=aliases, inputs=inputs))
+        return response
