@@ -384,16 +384,30 @@ def _check_across_fields(config: StackConfig) -> None:
                               "order the three sizes so min <= desired <= max")
 
 
-def validate_fleet(configs: Mapping[str, StackConfig]) -> None:
-    """Checks across every stack file: VPC CIDRs never overlap, and every peer names an existing stack."""
-    names = sorted(configs)
+def _free_block(configs: Mapping[str, StackConfig], prefix: int) -> str:
+    """The first 10.x.0.0/`prefix` block that overlaps no stack's VPC."""
+    taken = [config.network.network for config in configs.values()]
+    for candidate in ipaddress.ip_network("10.0.0.0/8").subnets(new_prefix=prefix):
+        if not any(candidate.overlaps(network) for network in taken):
+            return str(candidate)
+    return "a block outside 10.0.0.0/8"
+
+
+def validate_fleet(configs: Mapping[str, StackConfig], current: str | None = None) -> None:
+    """Checks across every stack file: VPC CIDRs never overlap, and every peer names an existing stack.
+
+    An overlap is reported against `current` (the stack being deployed) when it is one of the pair.
+    """
+    names = sorted(configs, key=lambda name: (name != current, name))
     for index, first in enumerate(names):
         for second in names[index + 1:]:
-            a, b = configs[first].network.network, configs[second].network.network
-            if a.overlaps(b):
-                raise ConfigError(f"[stack {second}] meridian:network.cidr", str(b),
-                                  f"overlaps stack {first}'s VPC {a}",
-                                  "give every stack a disjoint block, for example the next free /16")
+            blamed, other = (first, second) if first == current else (second, first)
+            mine, theirs = configs[blamed].network.network, configs[other].network.network
+            if mine.overlaps(theirs):
+                raise ConfigError(f"[stack {blamed}] meridian:network.cidr", str(mine),
+                                  f"overlaps stack {other}'s VPC {theirs}",
+                                  f"give every stack a disjoint block, for example "
+                                  f"{_free_block(configs, mine.prefixlen)}")
     for name in names:
         for peer in configs[name].peers:
             if peer not in configs:
@@ -402,3 +416,10 @@ def validate_fleet(configs: Mapping[str, StackConfig]) -> None:
             if peer == name:
                 raise ConfigError(f"[stack {name}] meridian:peers", peer, "names the stack itself",
                                   "remove it: a stack does not peer with itself")
+
+
+def current_raw_config() -> dict[str, Any]:
+    """All config the Pulumi engine handed this program run (full keys, string values)."""
+    from pulumi.runtime.config import CONFIG, get_config_env
+
+    return {**get_config_env(), **CONFIG.get()}

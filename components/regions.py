@@ -28,3 +28,18 @@ ZONES_BY_REGION: Final[dict[str, tuple[str, ...]]] = {
 }
 
 SUPPORTED_REGIONS: Final[tuple[str, ...]] = tuple(sorted(ZONES_BY_REGION))
+
+
+def require_zones(region: str, zones: tuple[str, ...]) -> None:
+    """Ask AWS which zones the account can use in `region`; fail clearly if a planned one is missing."""
+    import pulumi_aws as aws
+
+    from components.errors import ConfigError
+
+    available = aws.get_availability_zones(region=region, state="available",
+                                           filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}])
+    missing = [zone for zone in zones if zone not in available.names]
+    if missing:
+        raise ConfigError("meridian:network.az_count", len(zones),
+                          f"needs zones {', '.join(missing)} that this account cannot use in {region}",
+                          f"lower az_count to at most {len(available.names)}")

@@ -1,0 +1,1 @@
+"""The offline synth: run the program under recording mocks and write what it declares."""

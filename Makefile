@@ -1,0 +1,40 @@
+# Meridian: every target works on a fresh machine; it builds .venv (and the Debian tools tests need) itself.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+BUILD ?= build
+
+.PHONY: all synth test lint bench tools clean
+
+all: lint test
+
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+## synth: render every stack in stacks/ into build/<stack>/ (offline, under recording mocks)
+synth: $(INSTALLED)
+	$(BIN)/meridian synth --all --out $(BUILD)
+
+## tools: Debian's prometheus and alertmanager (promtool, amtool) for the tests that run them
+tools:
+	@scripts/ensure-tools.sh
+
+## test: the whole suite (Pulumi mocks, config fuzzing, schema validation, real tools)
+test: $(INSTALLED) tools
+	$(BIN)/pytest -n 2
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/mypy components meridian dashboards alerts policy __main__.py
+
+## bench: synth time and memory for 1/3/10/30 generated regions, and the suite's time -> docs/benchmarks.md
+bench: $(INSTALLED)
+	$(BIN)/python -m benchmarks.run --out docs/benchmarks.md
+
+clean:
+	rm -rf $(BUILD) .mypy_cache .ruff_cache .hypothesis

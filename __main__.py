@@ -1,0 +1,31 @@
+"""Meridian: one Pulumi stack per AWS region. Composition only: config -> providers -> platform -> exports."""
+
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import current_raw_config, parse_stack_config
+from components.fleet import load_fleet
+from components.platform import RegionalPlatform, RegionalPlatformArgs
+from components.regions import require_zones
+from components.tags import base_tags
+
+# Validate this stack, then every stack file together, before any resource is declared.
+config = parse_stack_config(pulumi.get_stack(), current_raw_config())
+load_fleet(Path(__file__).resolve().parent, overrides={config.stack: config})
+require_zones(config.region, config.zones)
+
+aws_provider = aws.Provider("aws", region=config.region,
+                            default_tags=aws.ProviderDefaultTagsArgs(tags=base_tags(config)))
+platform = RegionalPlatform("meridian", RegionalPlatformArgs(config=config),
+                            opts=pulumi.ResourceOptions(providers={"aws": aws_provider}))
+
+pulumi.export("region", config.region)
+pulumi.export("vpcId", platform.network.vpc_id)
+pulumi.export("vpcCidr", platform.network.cidr)
+pulumi.export("privateRouteTableIds", list(platform.network.route_table_ids["private"]))
+pulumi.export("dataRouteTableIds", list(platform.network.route_table_ids["data"]))
+pulumi.export("clusterName", platform.cluster.name)
+pulumi.export("clusterEndpoint", platform.cluster.endpoint)
+pulumi.export("oidcProviderArn", platform.cluster.oidc_provider_arn)

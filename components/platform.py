@@ -1,0 +1,58 @@
+"""RegionalPlatform: wires one region's components together (`meridian:platform:RegionalPlatform`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.cluster import EksCluster, EksClusterArgs
+from components.config import StackConfig
+from components.contracts import ClusterRef, NetworkRef
+from components.network import Network, NetworkArgs
+from components.tags import base_tags
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegionalPlatformArgs:
+    """Inputs of the regional platform."""
+
+    config: StackConfig
+    """The stack's validated config; the platform hands each component only what it needs."""
+
+
+class RegionalPlatform(pulumi.ComponentResource):
+    """The whole platform of one region: network, then the EKS cluster on it."""
+
+    network: NetworkRef
+    cluster: ClusterRef
+
+    def __init__(self, name: str, args: RegionalPlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("meridian:platform:RegionalPlatform", name, None, opts)
+        config = args.config
+        tags = base_tags(config)
+        child = pulumi.ResourceOptions(parent=self)
+        self.network = Network(f"{name}-network", NetworkArgs(
+            region=config.region,
+            cidr=config.network.cidr,
+            zones=config.zones,
+            nat_gateways=config.network.nat_gateways,
+            flow_log_retention_days=config.network.flow_log_retention_days,
+            interface_endpoints=config.network.interface_endpoints,
+            cluster_name=config.cluster_name,
+            tags=tags,
+            protect_stateful=config.protect_stateful,
+        ), child).ref
+        self.cluster = EksCluster(f"{name}-eks", EksClusterArgs(
+            cluster_name=config.cluster_name,
+            region=config.region,
+            kubernetes_version=config.cluster.kubernetes_version,
+            network=self.network,
+            public_access_cidrs=config.cluster.public_access_cidrs,
+            admin_role_arns=config.cluster.admin_role_arns,
+            log_retention_days=config.cluster.log_retention_days,
+            node_groups=config.cluster.node_groups,
+            tags=tags,
+            protect_stateful=config.protect_stateful,
+        ), child).ref
+        self.register_outputs({"vpcId": self.network.vpc_id, "clusterName": self.cluster.name})

@@ -1,0 +1,70 @@
+"""The `meridian` command line: synth (and, in later work, diff, preview-summary, verify, vault)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from components.errors import ConfigError
+from components.fleet import load_fleet, stack_names
+from meridian.synth.stack import SynthResult, synth_stack
+
+app = typer.Typer(help="Meridian: render, check and operate the multi-region platform.", no_args_is_help=True)
+
+
+def _find_project_dir() -> Path:
+    """The nearest folder at or above the working directory holding Pulumi.yaml (else this checkout)."""
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        if (folder / "Pulumi.yaml").exists():
+            return folder
+    return Path(__file__).resolve().parents[1]
+
+
+PROJECT_DIR = _find_project_dir()
+
+
+@app.callback()
+def main() -> None:
+    """Meridian's command-line tool."""
+
+
+def _print_result(console: Console, result: SynthResult, out: Path) -> None:
+    table = Table(title=f"stack {result.stack}: {len(result.plan)} resources -> {out / result.stack}",
+                  title_justify="left")
+    table.add_column("component")
+    table.add_column("resources", justify="right")
+    for component, count in sorted(result.components.items()):
+        table.add_row(component, str(count))
+    console.print(table)
+    files = ", ".join(f"{count} {kind}" for kind, count in sorted(result.files.items())) or "no"
+    console.print(f"  files: plan.json, {files} manifests/releases")
+    for warning in result.warnings:
+        console.print(f"  [yellow]warning:[/] {warning}")
+
+
+@app.command()
+def synth(
+    stack: Annotated[list[str] | None, typer.Option("--stack", "-s", help="Stack to render (repeatable).")] = None,
+    all_stacks: Annotated[bool, typer.Option("--all", help="Render every stack in stacks/.")] = False,
+    out: Annotated[Path, typer.Option(help="Build folder; each stack goes to <out>/<stack>/.")] = Path("build"),
+    project_dir: Annotated[Path, typer.Option(help="Folder holding Pulumi.yaml.")] = PROJECT_DIR,
+) -> None:
+    """Run the Pulumi program offline under recording mocks and write what each stack declares."""
+    console = Console()
+    try:
+        stacks = stack_names(project_dir) if all_stacks or not stack else list(stack)
+        load_fleet(project_dir)  # every stack file, validated together, before anything is rendered
+        for name in stacks:
+            _print_result(console, synth_stack(project_dir, name, out), out)
+    except ConfigError as error:
+        print(f"config error: {error}", file=sys.stderr)
+        raise typer.Exit(code=2) from None
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,55 @@
+"""Synthesize one stack: read its config files, run `__main__.py` under the mocks, write build/<stack>/."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from components.config import parse_stack_config
+from components.fleet import read_stack_config
+from meridian.synth.plan import Plan
+from meridian.synth.render import summary_by_component, write_plan
+from meridian.synth.runner import ENGINE_LOGGER, run_main
+
+
+@dataclass
+class SynthResult:
+    """What one stack's synth produced."""
+
+    stack: str
+    plan: Plan
+    files: dict[str, int]
+    components: dict[str, int]
+    warnings: list[str] = field(default_factory=list)
+
+
+class _WarningCollector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def synth_plan(project_dir: Path, stack: str) -> tuple[Plan, list[str]]:
+    """Run the program for `stack` and return its Plan and the warnings it logged."""
+    raw, secret_keys = read_stack_config(project_dir, stack)
+    region = parse_stack_config(stack, raw).region
+    collector = _WarningCollector()
+    logger = logging.getLogger(ENGINE_LOGGER)
+    logger.addHandler(collector)
+    try:
+        resources = run_main(project_dir / "__main__.py", stack=stack, region=region, config=raw,
+                             secret_keys=secret_keys)
+    finally:
+        logger.removeHandler(collector)
+    return Plan(stack, tuple(resources)), collector.messages
+
+
+def synth_stack(project_dir: Path, stack: str, build_dir: Path) -> SynthResult:
+    """Synthesize `stack` into `build_dir/<stack>/`."""
+    plan, warnings = synth_plan(project_dir, stack)
+    files = write_plan(plan, build_dir / stack)
+    return SynthResult(stack, plan, files, summary_by_component(plan), warnings)
