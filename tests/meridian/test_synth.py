@@ -1,0 +1,120 @@
+"""The offline synth: runs __main__.py per stack under recording mocks and writes build/<stack>/."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import kubernetes_validate
+import pulumi
+import pulumi_aws as aws
+import pytest
+import yaml
+
+from components.fleet import load_fleet, stack_names
+from meridian.synth.plan import Plan
+from meridian.synth.render import write_plan
+from meridian.synth.runner import run_program
+from meridian.synth.stack import SynthResult, synth_stack
+from tests.conftest import ROOT
+
+STACKS = stack_names(ROOT)
+
+
+@pytest.fixture(scope="module")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, SynthResult]]:
+    build = tmp_path_factory.mktemp("build")
+    return {stack: (build / stack, synth_stack(ROOT, stack, build)) for stack in STACKS}
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def test_every_stack_in_stacks_is_rendered(synthesized: dict[str, tuple[Path, SynthResult]]) -> None:
+    assert {"us-east-1", "us-west-2", "eu-west-1", "dev"} <= set(synthesized)
+    for stack, (folder, result) in synthesized.items():
+        plan = json.loads((folder / "plan.json").read_text())
+        assert plan["stack"] == stack
+        assert len(plan["resources"]) == len(result.plan) > 100, f"{stack} declared too little"
+        assert [r["urn"] for r in plan["resources"]] == sorted(r["urn"] for r in plan["resources"])
+        for entry in plan["resources"]:
+            assert {"urn", "type", "name", "parent", "custom", "protect", "dependencies", "inputs"} <= set(entry)
+
+
+def test_synth_is_deterministic(tmp_path: Path, synthesized: dict[str, tuple[Path, SynthResult]]) -> None:
+    folder, _ = synthesized["dev"]
+    again = synth_stack(ROOT, "dev", tmp_path)
+    assert again.files
+    assert _files(tmp_path / "dev") == _files(folder)
+
+
+def test_regions_get_their_own_zones(synthesized: dict[str, tuple[Path, SynthResult]]) -> None:
+    for stack, (_, result) in synthesized.items():
+        region = load_fleet(ROOT)[stack].region
+        zones = {subnet.inputs["availabilityZone"] for subnet in result.plan.of_type("aws:ec2/subnet:Subnet")}
+        assert zones and all(zone.startswith(region) for zone in zones), f"{stack}: {zones}"
+
+
+def test_stateful_resources_are_protected_in_production_only(
+        synthesized: dict[str, tuple[Path, SynthResult]]) -> None:
+    for stack, (_, result) in synthesized.items():
+        protected = load_fleet(ROOT)[stack].protect_stateful
+        for resource in result.plan.of_type("aws:kms/key:Key") + result.plan.of_type("aws:eks/cluster:Cluster"):
+            assert resource.protect is protected, f"{resource.urn} protect={resource.protect} in {stack}"
+
+
+def test_rendered_kubernetes_objects_are_valid(synthesized: dict[str, tuple[Path, SynthResult]]) -> None:
+    checked = 0
+    for stack, (folder, _) in synthesized.items():
+        version = load_fleet(ROOT)[stack].cluster.kubernetes_version
+        for path in sorted((folder / "k8s").glob("*.yaml")):
+            obj = yaml.safe_load(path.read_text())
+            errors = kubernetes_validate.validate(obj, f"{version}.0", strict=True)
+            assert not errors, f"{stack}/{path.name}: {errors}"
+            checked += 1
+    assert checked >= len(synthesized) * 2, "every stack renders at least its two StorageClasses"
+
+
+def test_secrets_are_masked_everywhere(tmp_path: Path) -> None:
+    def program() -> None:
+        secret = aws.secretsmanager.Secret("grafana-admin")
+        aws.secretsmanager.SecretVersion("grafana-admin-v1", secret_id=secret.id,
+                                         secret_string=pulumi.Output.secret("correct-horse-battery"))
+
+    plan = Plan("masking", tuple(run_program(program, stack="masking", region="us-east-1")))
+    write_plan(plan, tmp_path)
+    version = plan.named("grafana-admin-v1")
+    assert version.inputs["secretString"] == "[secret]"
+    assert "correct-horse-battery" not in (tmp_path / "plan.json").read_text()
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "meridian.cli", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+
+
+def test_cli_config_error_prints_only_the_error(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path)
+    shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
+    dev = tmp_path / "stacks" / "Pulumi.dev.yaml"
+    dev.write_text(dev.read_text().replace("cidr: 10.100.0.0/20", "cidr: 10.20.0.0/20"))
+    result = _cli("synth", "--all", "--project-dir", str(tmp_path), "--out", str(tmp_path / "build"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "config error: [stack us-west-2] meridian:network.cidr: overlaps stack dev's VPC 10.20.0.0/20, got "
+        "'10.20.0.0/16'. Fix: give every stack a disjoint block, for example 10.0.0.0/16"]
+    assert not (tmp_path / "build").exists()
+
+
+def test_cli_synth_prints_a_summary(tmp_path: Path) -> None:
+    result = _cli("synth", "--stack", "dev", "--out", str(tmp_path), cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "stack dev:" in result.stdout
+    assert "Network meridian-network" in result.stdout
+    assert "EksCluster meridian-eks" in result.stdout
+    assert (tmp_path / "dev" / "plan.json").exists()
