@@ -31,7 +31,7 @@ SUPPORTED_KUBERNETES_VERSIONS: Final = ("1.34", "1.35", "1.36")
 LOG_RETENTION_DAYS: Final = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
                              2557, 2922, 3288, 3653)
 VPC_PREFIX_RANGE: Final = (16, 20)
-PRIVATE_RANGES: Final = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+PRIVATE_RANGES: Final = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
                                                                  "100.64.0.0/10"))
 DEFAULT_INTERFACE_ENDPOINTS: Final = ("ec2", "ecr.api", "ecr.dkr", "elasticloadbalancing", "kms", "logs", "sts")
 

@@ -133,8 +133,8 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.recorded: list[RecordedResource] = []
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method name)
-        response = super().RegisterResource(request)
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             inputs = mask_secrets(rpc.deserialize_properties(request.object))
             aliases = [spec.name or spec.urn for spec in request.aliases] + list(request.aliasURNs)

@@ -15,9 +15,11 @@ import pytest
 import yaml
 
 from components.fleet import load_fleet, stack_names
+from components.tags import REQUIRED_TAG_KEYS
 from meridian.synth.plan import Plan
 from meridian.synth.render import write_plan
 from meridian.synth.runner import run_program
+from meridian.synth.schema import is_taggable
 from meridian.synth.stack import SynthResult, synth_stack
 from tests.conftest import ROOT
 
@@ -118,3 +120,31 @@ def test_cli_synth_prints_a_summary(tmp_path: Path) -> None:
     assert "Network meridian-network" in result.stdout
     assert "EksCluster meridian-eks" in result.stdout
     assert (tmp_path / "dev" / "plan.json").exists()
+
+
+def test_every_taggable_aws_resource_carries_the_required_tags(
+        synthesized: dict[str, tuple[Path, SynthResult]]) -> None:
+    checked = 0
+    for _, result in synthesized.values():
+        for resource in result.plan:
+            if resource.custom and is_taggable(resource.type):
+                missing = set(REQUIRED_TAG_KEYS) - set(resource.inputs.get("tags") or {})
+                assert not missing, f"{resource.urn} lacks tags {sorted(missing)}"
+                checked += 1
+    assert checked > 100
+
+
+def test_the_aws_provider_sets_default_tags_and_region(synthesized: dict[str, tuple[Path, SynthResult]]) -> None:
+    for stack, (_, result) in synthesized.items():
+        config = load_fleet(ROOT)[stack]
+        (provider,) = result.plan.of_type("pulumi:providers:aws")
+        assert provider.inputs["region"] == config.region
+        tags = json.loads(provider.inputs["defaultTags"])["tags"] if isinstance(
+            provider.inputs["defaultTags"], str) else provider.inputs["defaultTags"]["tags"]
+        assert tags["meridian:region"] == config.region and tags["owner"] == config.owner, provider.urn
+
+
+def test_taggability_comes_from_the_sdk() -> None:
+    assert is_taggable("aws:ec2/subnet:Subnet")
+    assert not is_taggable("aws:ec2/route:Route")
+    assert not is_taggable("kubernetes:storage.k8s.io/v1:StorageClass")
