@@ -51,7 +51,7 @@ def node_labels(group: str, config: NodeGroupConfig) -> dict[str, str]:
     return {**config.labels, NODE_GROUP_LABEL: group}
 
 
-def eks_taints(config: NodeGroupConfig) -> list[dict[str, str]]:
+def eks_taints(config: NodeGroupConfig) -> list[aws.eks.NodeGroupTaintArgsDict]:
     """Taints in EKS API spelling (`NO_SCHEDULE`), as the NodeGroup resource takes them."""
     return [{"key": taint.key, "value": taint.value, "effect": taint.effect} for taint in config.taints]
 

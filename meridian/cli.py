@@ -34,15 +34,15 @@ def main() -> None:
 
 
 def _print_result(console: Console, result: SynthResult, out: Path) -> None:
-    table = Table(title=f"stack {result.stack}: {len(result.plan)} resources -> {out / result.stack}",
-                  title_justify="left")
+    console.print(f"[bold]stack {result.stack}[/]: {len(result.plan)} resources -> {out / result.stack}")
+    table = Table()
     table.add_column("component")
     table.add_column("resources", justify="right")
     for component, count in sorted(result.components.items()):
         table.add_row(component, str(count))
     console.print(table)
-    files = ", ".join(f"{count} {kind}" for kind, count in sorted(result.files.items())) or "no"
-    console.print(f"  files: plan.json, {files} manifests/releases")
+    counts = {"k8s": 0, "helm": 0, **result.files}
+    console.print(f"  wrote plan.json, {counts['k8s']} Kubernetes manifests, {counts['helm']} Helm releases")
     for warning in result.warnings:
         console.print(f"  [yellow]warning:[/] {warning}")
 
@@ -55,7 +55,7 @@ def synth(
     project_dir: Annotated[Path, typer.Option(help="Folder holding Pulumi.yaml.")] = PROJECT_DIR,
 ) -> None:
     """Run the Pulumi program offline under recording mocks and write what each stack declares."""
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 100)
     try:
         stacks = stack_names(project_dir) if all_stacks or not stack else list(stack)
         load_fleet(project_dir)  # every stack file, validated together, before anything is rendered

@@ -79,6 +79,8 @@ class RegionMocks(pulumi.runtime.Mocks):
             vpc = dict(state.get("vpcConfig") or {})
             vpc["clusterSecurityGroupId"] = f"sg-{_digest(args.name, 'cluster', length=17).lower()}"
             state["vpcConfig"] = vpc
+        elif token == "aws:cloudwatch/logGroup:LogGroup":
+            state["arn"] = f"arn:aws:logs:{self.region}:{ACCOUNT_ID}:log-group:{state.get('name', args.name)}"
         elif token == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
             url = str(state.get("url", "")).removeprefix("https://")
             state["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{url}"
@@ -91,14 +93,26 @@ class RegionMocks(pulumi.runtime.Mocks):
         return resource_id, state
 
 
+def _alias_text(alias: Any) -> str:
+    """An alias as text: its URN, or the name (else type) its spec changes."""
+    if alias.WhichOneof("alias") == "urn":
+        return str(alias.urn)
+    return str(alias.spec.name or alias.spec.type)
+
+
 def mask_secrets(value: Any) -> Any:
-    """Replace every Pulumi secret in a deserialized property tree with the mask."""
+    """Replace every Pulumi secret in a deserialized property tree with the mask.
+
+    Also gives back integers their type: the wire format carries every number as a double.
+    """
     if isinstance(value, dict):
         if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
             return SECRET_MASK
         return {key: mask_secrets(item) for key, item in value.items()}
     if isinstance(value, list):
         return [mask_secrets(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 
@@ -137,7 +151,7 @@ class RecordingMonitor(MockMonitor):
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             inputs = mask_secrets(rpc.deserialize_properties(request.object))
-            aliases = [spec.name or spec.urn for spec in request.aliases] + list(request.aliasURNs)
+            aliases = [_alias_text(alias) for alias in request.aliases] + list(request.aliasURNs)
             self.recorded.append(RecordedResource(
                 urn=response.urn, type=request.type, name=request.name, parent=request.parent,
                 custom=bool(request.custom), protect=bool(request.protect),
