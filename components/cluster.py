@@ -17,7 +17,7 @@ import pulumi_kubernetes as k8s
 
 from components import cluster_addons as addons
 from components import cluster_policies as policies
-from components.cluster_nodes import ami_type, create_node_groups, kubernetes_taints, node_labels
+from components.cluster_nodes import create_node_groups, kubernetes_taints, node_labels
 from components.config import NodeGroupConfig
 from components.contracts import ClusterRef, NetworkRef
 from components.irsa import issuer_host
@@ -61,9 +61,7 @@ class EksCluster(pulumi.ComponentResource):
     ref: ClusterRef
 
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        for group, config in args.node_groups.items():
-            ami_type(group, config)  # bad input fails before anything is declared
-        addons.addon_versions(args.kubernetes_version)
+        addons.addon_versions(args.kubernetes_version)  # a version without pins fails before anything is declared
         super().__init__("meridian:cluster:EksCluster", name, None, opts)
         self._name, self._args = name, args
         invoke = pulumi.InvokeOutputOptions(parent=self)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -12,7 +11,6 @@ import pulumi_aws as aws
 
 from components.config import NodeGroupConfig
 from components.contracts import NetworkRef
-from components.errors import ConfigError
 from components.tags import resource_tags
 
 NODE_GROUP_LABEL: Final = "meridian.io/node-group"
@@ -22,8 +20,6 @@ ROOT_DEVICE: Final = "/dev/xvda"
 # EKS API taint effects and their Kubernetes spelling (for tolerations).
 KUBERNETES_EFFECTS: Final = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute",
                              "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
-# Graviton (arm64) families: a `g` among the letters after the generation digit (m7g, c7gn, r8gd, im4gn), or a1.
-_GRAVITON = re.compile(r"^(a1|[a-z]+\d+[a-z]*g[a-z]*)\.")
 
 
 @dataclass(frozen=True)
@@ -36,14 +32,9 @@ class NodeGroupPlan:
     subnet_ids: tuple[pulumi.Output[str], ...]
 
 
-def ami_type(group: str, config: NodeGroupConfig) -> str:
-    """AL2023 AMI type for the group's architecture; all instance types of a group share one architecture."""
-    arm = {bool(_GRAVITON.match(instance_type)) for instance_type in config.instance_types}
-    if len(arm) > 1:
-        raise ConfigError(f"meridian:cluster.node_groups.{group}.instance_types", list(config.instance_types),
-                          "mixes arm64 (Graviton) and x86_64 instance types",
-                          "split them into two node groups, one per architecture")
-    return AMI_ARM if arm == {True} else AMI_X86
+def ami_type(config: NodeGroupConfig) -> str:
+    """AL2023 AMI type for the group's architecture (config guarantees one architecture per group)."""
+    return AMI_ARM if config.architecture == "arm64" else AMI_X86
 
 
 def node_labels(group: str, config: NodeGroupConfig) -> dict[str, str]:
@@ -111,7 +102,7 @@ def node_group(plan: NodeGroupPlan, config: NodeGroupConfig, template: aws.ec2.L
         node_role_arn=node_role_arn,
         subnet_ids=list(plan.subnet_ids),
         version=kubernetes_version,
-        ami_type=ami_type(plan.group, config),
+        ami_type=ami_type(config),
         capacity_type=config.capacity_type,
         instance_types=list(config.instance_types),
         scaling_config={"min_size": config.min_size, "desired_size": config.desired_size,

@@ -37,6 +37,8 @@ DEFAULT_INTERFACE_ENDPOINTS: Final = ("ec2", "ecr.api", "ecr.dkr", "elasticloadb
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+_GRAVITON = re.compile(r"^(a1|[a-z]+\d+[a-z]*g[a-z]*)\.")
+"""arm64 instance families: a1 and every family with a `g` after its generation (m7g, c7gn, r8gd)."""
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _CLUSTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 _FIX_SEPARATOR = " || fix: "
@@ -153,7 +155,15 @@ class NodeGroupConfig(Frozen):
         for instance_type in value:
             if not _INSTANCE_TYPE.fullmatch(instance_type):
                 raise _fail(f"{instance_type!r} is not an EC2 instance type", "use names like m7i.xlarge")
+        if len({bool(_GRAVITON.match(instance_type)) for instance_type in value}) > 1:
+            raise _fail("mixes arm64 (Graviton) and x86_64 instance types",
+                        "split them into two node groups, one per architecture")
         return value
+
+    @property
+    def architecture(self) -> Literal["arm64", "x86_64"]:
+        """CPU architecture shared by all the group's instance types."""
+        return "arm64" if _GRAVITON.match(self.instance_types[0]) else "x86_64"
 
 
 class ClusterConfig(Frozen):

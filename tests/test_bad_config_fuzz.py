@@ -82,6 +82,8 @@ mutations = st.one_of(
     .map(lambda d: {"meridian:cluster": _cluster(log_retention_days=d)}),
     st.text(max_size=12).filter(lambda e: e not in ("production", "development"))
     .map(lambda e: {"meridian:environment": e}),
+    st.sampled_from([["m7g.large", "m7i.large"], ["c7gn.xlarge", "c6i.xlarge"], ["a1.large", "t3.large"]])
+    .map(lambda types: {"meridian:cluster": _with_group(instance_types=types)}),  # mixed architectures
     st.sampled_from(["m7i", "M7I.LARGE", "", "r7i..xl", "big box"])
     .map(lambda t: {"meridian:cluster": _with_group(instance_types=[t])}),
     st.text(max_size=10).filter(lambda e: e not in ("NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"))

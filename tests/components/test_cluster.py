@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -15,13 +13,15 @@ import pytest
 from components.cluster import CONTROL_PLANE_LOG_TYPES, EksCluster, EksClusterArgs
 from components.cluster_addons import ADDON_VERSIONS, ADDONS, BEFORE_NODES
 from components.cluster_nodes import AMI_ARM, AMI_X86, ami_type
-from components.config import SUPPORTED_KUBERNETES_VERSIONS, NodeGroupConfig, StackConfig
+from components.config import SUPPORTED_KUBERNETES_VERSIONS, NodeGroupConfig, StackConfig, parse_stack_config
 from components.contracts import ClusterRef, NetworkRef, SubnetRef
 from components.errors import ConfigError
 from components.irsa import irsa_trust_document
 from components.tags import REQUIRED_TAG_KEYS, base_tags
 from meridian.synth.mocks import ACCOUNT_ID, RecordedResource
 from meridian.synth.plan import Plan
+from meridian.synth.schema import is_taggable
+from tests.conftest import NODE_GROUPS, raw_config
 
 COMPONENT = "meridian:cluster:EksCluster"
 ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")
@@ -298,15 +298,16 @@ def test_launch_templates_require_imdsv2_and_an_encrypted_gp3_root(plan: Plan, s
             assert set(REQUIRED_TAG_KEYS) <= set(spec["tags"]), f"{template.urn} {spec['resourceType']}"
 
 
-def test_graviton_groups_get_the_arm_ami_and_mixed_architectures_fail(build: Callable[..., Plan]) -> None:
+def test_graviton_groups_get_the_arm_ami_and_mixed_architectures_fail() -> None:
     graviton = NodeGroupConfig(instance_types=("m7g.xlarge", "c7gn.2xlarge"), min_size=1, desired_size=1,
                                max_size=2)
-    assert ami_type("arm", graviton) == AMI_ARM
-    assert ami_type("x86", NodeGroupConfig(instance_types=("g5.xlarge", "m7i.large"), min_size=1,
-                                           desired_size=1, max_size=2)) == AMI_X86
-    mixed = NodeGroupConfig(instance_types=("m7g.xlarge", "m7i.xlarge"), min_size=1, desired_size=1, max_size=2)
-    with pytest.raises(ConfigError, match=r"node_groups\.mixed\.instance_types"):
-        build(node_groups={"system": graviton, "mixed": mixed})
+    assert ami_type(graviton) == AMI_ARM
+    assert ami_type(NodeGroupConfig(instance_types=("g5.xlarge", "m7i.large"), min_size=1,
+                                    desired_size=1, max_size=2)) == AMI_X86
+    mixed = {"instance_types": ["m7g.xlarge", "m7i.xlarge"], "min_size": 1, "desired_size": 1, "max_size": 2}
+    cluster = {"kubernetes_version": "1.35", "node_groups": {**NODE_GROUPS, "mixed": mixed}}
+    with pytest.raises(ConfigError, match=r"node_groups\.mixed\.instance_types.*mixes arm64"):
+        parse_stack_config("us-east-1", raw_config(**{"meridian:cluster": cluster}))
 
 
 # --- add-ons and Kubernetes ----------------------------------------------------------------------------------
@@ -391,21 +392,14 @@ def test_storage_classes_are_encrypted_zonal_gp3(plan: Plan) -> None:
 
 # --- tags, protection, structure, ref ------------------------------------------------------------------------
 
-def _takes_tags(token: str) -> bool:
-    """Whether the pulumi_aws class behind a type token (`aws:eks/nodeGroup:NodeGroup`) has a `tags` input."""
-    _, module, cls_name = token.split(":")
-    cls = getattr(importlib.import_module(f"pulumi_aws.{module.split('/')[0]}"), cls_name)
-    return "tags" in inspect.signature(cls._internal_init).parameters
-
-
 def test_every_taggable_aws_resource_carries_the_required_tags(plan: Plan) -> None:
     aws_resources = [r for r in plan if r.type.startswith("aws:")]
-    taggable = [r for r in aws_resources if _takes_tags(r.type)]
+    taggable = [r for r in aws_resources if is_taggable(r.type)]
     assert {r.type for r in taggable} >= {CLUSTER, NODE_GROUP, LAUNCH_TEMPLATE, ADDON, KMS_KEY,
                                           "aws:iam/role:Role", "aws:cloudwatch/logGroup:LogGroup",
                                           "aws:eks/accessEntry:AccessEntry",
                                           "aws:iam/openIdConnectProvider:OpenIdConnectProvider"}
-    assert not _takes_tags("aws:kms/alias:Alias"), "the introspection must tell taggable classes apart"
+    assert not is_taggable("aws:kms/alias:Alias"), "the introspection must tell taggable classes apart"
     for resource in taggable:
         tags = resource.inputs.get("tags") or {}
         missing = set(REQUIRED_TAG_KEYS) - set(tags)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import inspect
 import ipaddress
 import json
 from collections.abc import Callable
@@ -22,6 +20,7 @@ from components.subnets import plan_subnets
 from components.tags import REQUIRED_TAG_KEYS, base_tags
 from meridian.synth.mocks import RecordedResource
 from meridian.synth.plan import Plan
+from meridian.synth.schema import is_taggable
 
 COMPONENT = "meridian:network:Network"
 VPC = "aws:ec2/vpc:Vpc"
@@ -122,18 +121,6 @@ def default_route(plan: Plan, table: RecordedResource) -> RecordedResource:
     routes = [r for r in dependents(plan, table, ROUTE) if r.inputs.get("destinationCidrBlock") == "0.0.0.0/0"]
     return one(routes, f"0.0.0.0/0 route of {table.urn}")
 
-
-def pulumi_class(token: str) -> type:
-    """The pulumi_aws class of a type token: `aws:ec2/subnet:Subnet` -> pulumi_aws.ec2.Subnet."""
-    _, module_path, class_name = token.split(":")
-    module = module_path.split("/")[0]
-    package = "pulumi_aws" if module == "index" else f"pulumi_aws.{module}"
-    cls: type = getattr(importlib.import_module(package), class_name)
-    return cls
-
-
-def taggable(token: str) -> bool:
-    return "tags" in inspect.signature(pulumi_class(token)._internal_init).parameters  # type: ignore[attr-defined]
 
 
 # Subnets
@@ -337,10 +324,10 @@ def test_default_security_group_has_no_rules(net: Synth) -> None:
 # Tags, parenting, ref
 
 def test_every_taggable_resource_has_the_required_tags(net: Synth) -> None:
-    assert taggable(SUBNET) and not taggable(ROUTE), "taggability introspection is broken"
+    assert is_taggable(SUBNET) and not is_taggable(ROUTE), "taggability introspection is broken"
     checked = 0
     for resource in net.plan.descendants_of(net.component.urn):
-        if not taggable(resource.type):
+        if not is_taggable(resource.type):
             continue
         tags = resource.inputs.get("tags") or {}
         missing = [key for key in REQUIRED_TAG_KEYS if key not in tags]
