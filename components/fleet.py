@@ -6,6 +6,7 @@ the Pulumi engine hands them to a program: strings, with objects and lists as JS
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,8 +21,20 @@ SECRET_PLACEHOLDER: Final = "[secret]"
 """Offline stand-in for `secure:` values: the synth never has the stack's decryption key."""
 
 
+@functools.lru_cache(maxsize=1024)
+def _parse_yaml(path: Path, mtime_ns: int, size: int) -> Any:
+    """A YAML file's content; cached per (path, mtime, size), so a fleet's files are parsed once per change."""
+    del mtime_ns, size  # cache key only
+    return yaml.safe_load(path.read_text())
+
+
+def _read_yaml(path: Path) -> Any:
+    stat = path.stat()
+    return _parse_yaml(path.resolve(), stat.st_mtime_ns, stat.st_size)
+
+
 def _project_file(project_dir: Path) -> dict[str, Any]:
-    data = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
+    data = _read_yaml(project_dir / "Pulumi.yaml")
     return data if isinstance(data, dict) else {}
 
 
@@ -61,7 +74,7 @@ def read_stack_config(project_dir: Path, stack: str) -> tuple[dict[str, str], li
     if not path.exists():
         raise ConfigError("stack", stack, f"has no stack file {path}", f"create {path} or pick one of "
                           f"{', '.join(stack_names(project_dir))}")
-    document = yaml.safe_load(path.read_text()) or {}
+    document = _read_yaml(path) or {}
     merged = _project_defaults(project_dir)
     secret_keys: list[str] = []
     for key, value in (document.get("config") or {}).items():
@@ -74,9 +87,15 @@ def read_stack_config(project_dir: Path, stack: str) -> tuple[dict[str, str], li
     return {key: _engine_value(value) for key, value in merged.items()}, secret_keys
 
 
+@functools.lru_cache(maxsize=1024)
+def _parse_cached(stack: str, raw_json: str) -> StackConfig:
+    """Parsed config of a stack file's content; each stack's synth checks the whole fleet, parsed once."""
+    return parse_stack_config(stack, json.loads(raw_json))
+
+
 def load_fleet(project_dir: Path, overrides: Mapping[str, StackConfig] | None = None) -> dict[str, StackConfig]:
     """Every stack's validated config (with `overrides` standing in for some), checked across stacks."""
-    configs = {stack: parse_stack_config(stack, read_stack_config(project_dir, stack)[0])
+    configs = {stack: _parse_cached(stack, json.dumps(read_stack_config(project_dir, stack)[0], sort_keys=True))
                for stack in stack_names(project_dir) if stack not in (overrides or {})}
     configs.update(overrides or {})
     validate_fleet(configs, current=next(iter(overrides), None) if overrides else None)
