@@ -68,8 +68,11 @@ class EksCluster(pulumi.ComponentResource):
         self._account_id = aws.get_caller_identity_output(opts=invoke).account_id
         self._partition = aws.get_partition_output(opts=invoke).partition
 
-        secrets_key = self._kms_key("secrets", "Envelope encryption of Kubernetes secrets", pulumi.Output.all(
-            self._partition, self._account_id).apply(lambda v: policies.secrets_key_policy(v[0], v[1])))
+        log_group_name = f"/aws/eks/{args.cluster_name}/cluster"
+        secrets_key = self._kms_key(
+            "secrets", "Envelope encryption of Kubernetes secrets and the control-plane logs",
+            pulumi.Output.all(self._partition, self._account_id).apply(
+                lambda v: policies.secrets_key_policy(v[0], v[1], args.region, log_group_name)))
         cluster_role, cluster_attached = self._service_role("cluster-role", "eks.amazonaws.com",
                                                             {"eks": "AmazonEKSClusterPolicy"})
         cluster_kms = aws.iam.RolePolicy(f"{name}-cluster-role-kms", role=cluster_role.id,
@@ -77,7 +80,7 @@ class EksCluster(pulumi.ComponentResource):
                                          opts=self._child())
         node_role, node_attached = self._service_role("node-role", "ec2.amazonaws.com", NODE_POLICIES)
         log_group = aws.cloudwatch.LogGroup(
-            f"{name}-control-plane-logs", name=f"/aws/eks/{args.cluster_name}/cluster",
+            f"{name}-control-plane-logs", name=log_group_name, kms_key_id=secrets_key.arn,
             retention_in_days=args.log_retention_days, tags=self._tags(f"{name}-control-plane-logs"),
             opts=self._child())
         cluster = self._cluster(cluster_role, secrets_key, depends_on=[log_group, cluster_kms, *cluster_attached])

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
+from components.policy_documents import account_root_statement, logs_key_statement, policy_document
+
 KMS_USE_ACTIONS: Final = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
                           "kms:DescribeKey")
 KMS_GRANT_ACTIONS: Final = ("kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant")
@@ -15,24 +17,16 @@ def _dumps(document: dict[str, Any]) -> str:
     return json.dumps(document, sort_keys=True)
 
 
-def _policy(*statements: dict[str, Any]) -> str:
-    return _dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def _account_root(partition: str, account_id: str) -> dict[str, Any]:
-    """Key-policy statement delegating the key to the account's IAM policies (the default key policy)."""
-    return {"Sid": "AccountAdministers", "Effect": "Allow",
-            "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"}, "Action": "kms:*", "Resource": "*"}
-
-
 def service_trust_policy(service: str) -> str:
     """Trust policy letting an AWS service (`eks.amazonaws.com`, `ec2.amazonaws.com`) assume the role."""
-    return _policy({"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"})
+    return policy_document({"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"})
 
 
-def secrets_key_policy(partition: str, account_id: str) -> str:
-    """Key policy of the Kubernetes secrets key: the account administers it through IAM; EKS uses grants."""
-    return _policy(_account_root(partition, account_id))
+def secrets_key_policy(partition: str, account_id: str, region: str, log_group_name: str) -> str:
+    """Key policy of the cluster key: the account administers it through IAM, EKS uses grants for secrets,
+    and CloudWatch Logs encrypts the control-plane log group with it."""
+    return policy_document(account_root_statement(partition, account_id),
+                           logs_key_statement(partition, region, account_id, log_group_name))
 
 
 def autoscaling_role_arn(partition: str, account_id: str) -> str:
@@ -43,8 +37,8 @@ def autoscaling_role_arn(partition: str, account_id: str) -> str:
 def ebs_key_policy(partition: str, account_id: str, region: str, ebs_csi_role_arn: str) -> str:
     """Key policy of the EBS key: Auto Scaling encrypts node root volumes, the EBS CSI driver PVs (via EC2 only)."""
     autoscaling = {"AWS": autoscaling_role_arn(partition, account_id)}
-    return _policy(
-        _account_root(partition, account_id),
+    return policy_document(
+        account_root_statement(partition, account_id),
         {"Sid": "AutoScalingUsesKey", "Effect": "Allow", "Principal": autoscaling,
          "Action": list(KMS_USE_ACTIONS), "Resource": "*"},
         {"Sid": "AutoScalingGrantsForVolumes", "Effect": "Allow", "Principal": autoscaling,
@@ -59,7 +53,7 @@ def ebs_key_policy(partition: str, account_id: str, region: str, ebs_csi_role_ar
 
 def ebs_csi_kms_policy(ebs_key_arn: str) -> str:
     """Inline policy of the EBS CSI role: use the EBS key, and grant it to EBS only for AWS resources."""
-    return _policy(
+    return policy_document(
         {"Sid": "GrantsForAwsResources", "Effect": "Allow", "Action": list(KMS_GRANT_ACTIONS),
          "Resource": ebs_key_arn, "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
         {"Sid": "UseEbsKey", "Effect": "Allow", "Action": list(KMS_USE_ACTIONS), "Resource": ebs_key_arn},
@@ -68,7 +62,7 @@ def ebs_csi_kms_policy(ebs_key_arn: str) -> str:
 
 def cluster_kms_policy(secrets_key_arn: str) -> str:
     """Inline policy of the cluster role: envelope-encrypt Kubernetes secrets with the secrets key."""
-    return _policy({"Sid": "EncryptSecrets", "Effect": "Allow",
+    return policy_document({"Sid": "EncryptSecrets", "Effect": "Allow",
                     "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
                     "Resource": secrets_key_arn})
 

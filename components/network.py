@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -11,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.contracts import NetworkRef, SubnetRef
+from components.policy_documents import account_root_statement, logs_key_statement, policy_document
 from components.subnets import plan_subnets
 from components.tags import resource_tags
 
@@ -23,8 +23,6 @@ FLOW_LOG_AGGREGATION_SECONDS: Final = 60
 KEY_DELETION_WINDOW_DAYS: Final = 30
 FLOW_LOG_WRITER_ACTIONS: Final = ("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups",
                                   "logs:DescribeLogStreams")
-LOGS_KEY_ACTIONS: Final = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*",
-                           "kms:Describe*")
 TIER_ROLE_TAGS: Final[dict[str, dict[str, str]]] = {
     "public": {"kubernetes.io/role/elb": "1"},
     "private": {"kubernetes.io/role/internal-elb": "1"},
@@ -68,32 +66,26 @@ def flow_log_group_name(cluster_name: str) -> str:
 
 def flow_log_key_policy(*, partition: str, account_id: str, region: str, group_name: str) -> str:
     """KMS key policy: the account administers the key; CloudWatch Logs uses it for `group_name` only."""
-    group_arn = f"arn:{partition}:logs:{region}:{account_id}:log-group:{group_name}"
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "AccountAdministers", "Effect": "Allow",
-         "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"}, "Action": "kms:*", "Resource": "*"},
-        {"Sid": "CloudWatchLogsEncryptsFlowLogs", "Effect": "Allow",
-         "Principal": {"Service": f"logs.{region}.amazonaws.com"}, "Action": list(LOGS_KEY_ACTIONS),
-         "Resource": "*", "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": group_arn}}},
-    ]}, sort_keys=True)
+    return policy_document(account_root_statement(partition, account_id),
+                           logs_key_statement(partition, region, account_id, group_name))
 
 
 def flow_log_trust_policy(*, partition: str, account_id: str, region: str) -> str:
     """Trust policy: only this account's VPC flow logs service may assume the role."""
     flow_logs_arn = f"arn:{partition}:ec2:{region}:{account_id}:vpc-flow-log/*"
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
+    return policy_document({
         "Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
         "Action": "sts:AssumeRole",
         "Condition": {"StringEquals": {"aws:SourceAccount": account_id},
                       "ArnLike": {"aws:SourceArn": flow_logs_arn}},
-    }]}, sort_keys=True)
+    })
 
 
 def flow_log_role_policy(group_arn: str) -> str:
     """Role policy: write and describe the flow-log group and its streams, nothing else."""
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
+    return policy_document({
         "Effect": "Allow", "Action": list(FLOW_LOG_WRITER_ACTIONS), "Resource": [group_arn, f"{group_arn}:*"],
-    }]}, sort_keys=True)
+    })
 
 
 class Network(pulumi.ComponentResource):

@@ -149,6 +149,22 @@ def test_all_control_plane_logs_go_to_a_retained_log_group_created_first(plan: P
     assert logs.urn in cluster.dependencies, f"{cluster.urn} must depend on {logs.urn}"
 
 
+def test_control_plane_logs_are_encrypted_with_the_cluster_key(plan: Plan, stack_config: StackConfig) -> None:
+    logs, key = one(plan, "aws:cloudwatch/logGroup:LogGroup"), plan.named("eks-secrets-key")
+    assert logs.inputs["kmsKeyId"] == f"arn:aws:kms:us-east-1:{ACCOUNT_ID}:key/{_key_id(plan, key)}", logs.urn
+    statements = json.loads(key.inputs["policy"])["Statement"]
+    logs_use = [s for s in statements if s["Principal"].get("Service") == "logs.us-east-1.amazonaws.com"]
+    assert len(logs_use) == 1, f"{key.urn} must let CloudWatch Logs use it"
+    assert logs_use[0]["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == (
+        f"arn:aws:logs:us-east-1:{ACCOUNT_ID}:log-group:/aws/eks/{stack_config.cluster_name}/cluster"), key.urn
+
+
+def _key_id(plan: Plan, key: RecordedResource) -> str:
+    """The mock key id, read back from the alias that targets the key."""
+    alias = plan.named(f"{key.name}-alias")
+    return str(alias.inputs["targetKeyId"])
+
+
 def test_api_authentication_without_creator_admin(plan: Plan) -> None:
     cluster = one(plan, CLUSTER)
     assert cluster.inputs["accessConfig"] == {"authenticationMode": "API",
