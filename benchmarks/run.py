@@ -67,7 +67,8 @@ def measure_fleet(regions: int) -> dict[str, Any]:
         total = time.perf_counter() - start
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"regions": regions, "total_s": total, "cold_s": cold, "first_s": durations[0],
-            "median_s": statistics.median(durations), "max_s": max(durations), "resources": resources, "peak_rss_mib": peak_mib}
+            "median_s": statistics.median(durations), "max_s": max(durations), "resources": resources,
+            "peak_rss_mib": peak_mib}
 
 
 @app.command()
