@@ -1,0 +1,219 @@
+"""The whole stack's config: parsing raw Pulumi config into StackConfig, and checks across keys and stacks."""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import json
+from collections.abc import Mapping
+from typing import Any, Final, Literal, get_args
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
+
+from components.config.base import FIX_SEPARATOR, NAMESPACE, Frozen, fail
+from components.config.cluster import ClusterConfig
+from components.config.network import NetworkConfig
+from components.errors import ConfigError
+from components.regions import SUPPORTED_REGIONS, ZONES_BY_REGION
+
+
+class StackConfig(Frozen):
+    """The whole validated configuration of one stack (one region)."""
+
+    stack: str
+    region: str
+    """`aws:region`: the region this stack owns."""
+    environment: Literal["production", "development"]
+    owner: str = Field(min_length=1, max_length=64)
+    cost_centre: str = Field(min_length=1, max_length=64)
+    protect_stateful: bool = True
+    """Protect KMS keys, the cluster and other stateful resources from deletion (`pulumi destroy` refuses)."""
+    network: NetworkConfig
+    cluster: ClusterConfig
+    peers: tuple[str, ...] = ()
+    """Stacks (regions) this stack connects to; each must exist in stacks/."""
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if value not in SUPPORTED_REGIONS:
+            close = difflib.get_close_matches(value, SUPPORTED_REGIONS, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise fail("is not a supported AWS region", f"use one of {', '.join(SUPPORTED_REGIONS)}{hint}")
+        return value
+
+    @property
+    def cluster_name(self) -> str:
+        """The EKS cluster's name."""
+        return self.cluster.name or f"meridian-{self.stack}"
+
+    @property
+    def zones(self) -> tuple[str, ...]:
+        """The zones this stack uses, in a stable order."""
+        return ZONES_BY_REGION[self.region][: self.network.az_count]
+
+
+# Top-level config keys and the StackConfig field each feeds.
+_KEY_TO_FIELD: Final = {
+    "aws:region": "region",
+    f"{NAMESPACE}:environment": "environment",
+    f"{NAMESPACE}:owner": "owner",
+    f"{NAMESPACE}:cost_centre": "cost_centre",
+    f"{NAMESPACE}:protect_stateful": "protect_stateful",
+    f"{NAMESPACE}:network": "network",
+    f"{NAMESPACE}:cluster": "cluster",
+    f"{NAMESPACE}:peers": "peers",
+}
+_FIELD_TO_KEY: Final = {field: key for key, field in _KEY_TO_FIELD.items()}
+_BOOLEAN_KEYS: Final = {f"{NAMESPACE}:protect_stateful"}
+
+
+def _decode(key: str, value: Any) -> Any:
+    """Pulumi hands structured and boolean config to programs as JSON text; decode it back."""
+    if not isinstance(value, str):
+        return value
+    if key in _BOOLEAN_KEYS and value in ("true", "false"):
+        return value == "true"
+    if value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as error:
+            raise ConfigError(key, value, f"is not valid JSON ({error.msg})",
+                              "set it with `pulumi config set --path` or fix the YAML") from None
+    return value
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    head, *rest = loc
+    path = _FIELD_TO_KEY.get(str(head), str(head))
+    for part in rest:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def _fix_for(error: ErrorDetails, model_fields: list[str]) -> tuple[str, str]:
+    kind, ctx = error["type"], error.get("ctx", {})
+    if kind == "value_error":
+        message = str(ctx.get("error", error["msg"]))
+        problem, _, fix = message.partition(FIX_SEPARATOR)
+        return problem, fix or "see the config reference in README.md"
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(str(error["loc"][-1]), model_fields, n=1)
+        hint = f"did you mean `{close[0]}`? " if close else ""
+        return "is not a known key", f"{hint}remove it; known keys here: {', '.join(sorted(model_fields))}"
+    if kind == "missing":
+        return "is required", "set it in the stack file (see the config reference in README.md)"
+    if kind == "literal_error":
+        return "is not an allowed value", f"use one of {ctx.get('expected')}"
+    bounds = {"greater_than_equal": "ge", "less_than_equal": "le", "greater_than": "gt", "less_than": "lt"}
+    if kind in bounds:
+        return error["msg"].lower(), "pick a value inside the documented range"
+    return error["msg"].lower(), "give the type the config reference in README.md names"
+
+
+def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    """The config model inside a field's annotation (`NodeGroupConfig` in `dict[str, NodeGroupConfig]`)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        found = _nested_model(argument)
+        if found is not None:
+            return found
+    return None
+
+
+def _fields_at(loc: tuple[int | str, ...]) -> list[str]:
+    """Field names of the model holding `loc`'s last part, for typo suggestions."""
+    model: type[BaseModel] = StackConfig
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        nested = _nested_model(field.annotation) if field else None
+        if nested is not None:
+            model = nested
+    return list(model.model_fields)
+
+
+def _to_config_error(stack: str, error: ValidationError) -> ConfigError:
+    details = sorted(error.errors(), key=lambda item: [str(part) for part in item["loc"]])
+    first = details[0]
+    loc = first["loc"] or ("<root>",)
+    problem, fix = _fix_for(first, _fields_at(loc))
+    more = f" (and {len(details) - 1} more problem(s))" if len(details) > 1 else ""
+    return ConfigError(f"[stack {stack}] {_key_path(loc)}", first.get("input"), problem + more, fix)
+
+
+def parse_stack_config(stack: str, raw: Mapping[str, Any]) -> StackConfig:
+    """Validate one stack's raw config (full keys such as `meridian:network`) into a StackConfig."""
+    values: dict[str, Any] = {"stack": stack}
+    for key, value in raw.items():
+        if not key.startswith(f"{NAMESPACE}:") and key != "aws:region":
+            continue  # other providers' and packages' keys are theirs to check
+        if key not in _KEY_TO_FIELD:
+            close = difflib.get_close_matches(key, list(_KEY_TO_FIELD), n=1)
+            hint = f"did you mean `{close[0]}`? " if close else ""
+            raise ConfigError(f"[stack {stack}] {key}", value, "is not a known key",
+                              f"{hint}remove it; known keys: {', '.join(sorted(_KEY_TO_FIELD))}")
+        values[_KEY_TO_FIELD[key]] = _decode(key, value)
+    try:
+        config = StackConfig.model_validate(values)
+    except ValidationError as error:
+        raise _to_config_error(stack, error) from None
+    _check_across_fields(config)
+    return config
+
+
+def _check_across_fields(config: StackConfig) -> None:
+    """Checks that relate several keys of one stack."""
+    prefix = f"[stack {config.stack}] meridian:"
+    zones = len(ZONES_BY_REGION[config.region])
+    if config.network.az_count > zones:
+        raise ConfigError(f"{prefix}network.az_count", config.network.az_count,
+                          f"exceeds the {zones} zones {config.region} offers", f"use at most {zones}")
+    for name, group in config.cluster.node_groups.items():
+        sizes = (group.min_size, group.desired_size, group.max_size)
+        if not sizes[0] <= sizes[1] <= sizes[2]:
+            raise ConfigError(f"{prefix}cluster.node_groups.{name}", {"min_size": sizes[0], "desired_size": sizes[1],
+                              "max_size": sizes[2]}, "needs min_size <= desired_size <= max_size",
+                              "order the three sizes so min <= desired <= max")
+
+
+def _free_block(configs: Mapping[str, StackConfig], prefix: int) -> str:
+    """The first 10.x.0.0/`prefix` block that overlaps no stack's VPC."""
+    taken = [config.network.network for config in configs.values()]
+    for candidate in ipaddress.ip_network("10.0.0.0/8").subnets(new_prefix=prefix):
+        if not any(candidate.overlaps(network) for network in taken):
+            return str(candidate)
+    return "a block outside 10.0.0.0/8"
+
+
+def validate_fleet(configs: Mapping[str, StackConfig], current: str | None = None) -> None:
+    """Checks across every stack file: VPC CIDRs never overlap, and every peer names an existing stack.
+
+    An overlap is reported against `current` (the stack being deployed) when it is one of the pair.
+    """
+    names = sorted(configs, key=lambda name: (name != current, name))
+    for index, first in enumerate(names):
+        for second in names[index + 1:]:
+            blamed, other = (first, second) if first == current else (second, first)
+            mine, theirs = configs[blamed].network.network, configs[other].network.network
+            if mine.overlaps(theirs):
+                raise ConfigError(f"[stack {blamed}] meridian:network.cidr", str(mine),
+                                  f"overlaps stack {other}'s VPC {theirs}",
+                                  f"give every stack a disjoint block, for example "
+                                  f"{_free_block(configs, mine.prefixlen)}")
+    for name in names:
+        for peer in configs[name].peers:
+            if peer not in configs:
+                raise ConfigError(f"[stack {name}] meridian:peers", peer, "names no stack in stacks/",
+                                  f"use one of {', '.join(n for n in names if n != name)}")
+            if peer == name:
+                raise ConfigError(f"[stack {name}] meridian:peers", peer, "names the stack itself",
+                                  "remove it: a stack does not peer with itself")
+
+
+def current_raw_config() -> dict[str, Any]:
+    """All config the Pulumi engine handed this program run (full keys, string values)."""
+    from pulumi.runtime.config import CONFIG, get_config_env
+
+    return {**get_config_env(), **CONFIG.get()}
