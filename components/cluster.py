@@ -122,7 +122,8 @@ class EksCluster(pulumi.ComponentResource):
 
         data_group = next((group for group, config in args.node_groups.items() if config.per_az), None)
         self.ref = ClusterRef(
-            name=cluster.name, region=args.region, kubernetes_version=version, zones=args.network.zones,
+            name=cluster.name, cluster_name=args.cluster_name, region=args.region, kubernetes_version=version,
+            zones=args.network.zones,
             endpoint=cluster.endpoint, certificate_authority=certificate_authority,
             oidc_provider_arn=oidc.arn, oidc_issuer=issuer.apply(issuer_host), node_role_arn=node_role.arn,
             cluster_security_group_id=cluster.vpc_config.apply(lambda vpc: vpc.cluster_security_group_id or ""),

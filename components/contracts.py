@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -45,6 +46,8 @@ class ClusterRef:
     """What the EKS cluster gives the services deployed on it."""
 
     name: pulumi.Output[str]
+    cluster_name: str
+    """The configured cluster name (known before deployment), for labels and monitoring contracts."""
     region: str
     kubernetes_version: str
     zones: tuple[str, ...]
@@ -64,3 +67,64 @@ class ClusterRef:
     """Labels on the per-zone data node groups; stateful pods select them."""
     data_node_taints: tuple[dict[str, str], ...] = ()
     """Taints on the data node groups, in Kubernetes spelling (key, value, effect), for tolerations."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CertificatesRef:
+    """The region's private CA, for services whose operator does not run its own."""
+
+    cluster_issuer: str
+    """Name of the cert-manager ClusterIssuer that signs service certificates."""
+    ca_secret_namespace: str
+    ca_secret_name: str
+    """Secret (in cert-manager's namespace) holding the CA certificate clients trust."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScrapeTarget:
+    """How Prometheus scrapes one set of a service's endpoints."""
+
+    kind: Literal["ServiceMonitor", "PodMonitor"]
+    namespace: str
+    selector: dict[str, str]
+    """matchLabels of the Services (ServiceMonitor) or Pods (PodMonitor) to scrape."""
+    port: str
+    """Name of the metrics port."""
+    path: str = "/metrics"
+    scheme: Literal["http", "https"] = "http"
+    interval_seconds: int = 30
+    created_by_operator: bool = False
+    """True when the operator or chart already creates the monitor; the monitoring component then skips it."""
+    params: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Query parameters of the scrape (e.g. Vault's `format=prometheus`)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SloSpec:
+    """A service-level objective over a 30-day budget, as the monitoring generators turn it into rules."""
+
+    name: str
+    objective: float
+    """Target ratio of good events, e.g. 0.999."""
+    description: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MonitoringContract:
+    """What a workload-running component promises its monitoring: how to scrape it and what to expect."""
+
+    kind: str
+    """Component kind (`cassandra`, `kafka`, `vault`, `elasticsearch`, ...): selects dashboard and alert template."""
+    region: str
+    cluster: str
+    namespace: str
+    scrape: tuple[ScrapeTarget, ...]
+    exporter: str
+    """The exporter flavour actually deployed, which fixes the metric names that exist (see the metric catalog)."""
+    thresholds: dict[str, float] = field(default_factory=dict)
+    """Alert thresholds by name (units in the names: `heap_used_ratio`, `disk_free_ratio`, `lag_records`)."""
+    slos: tuple[SloSpec, ...] = ()
+    replicas: int = 1
+    """Instances expected up (for target-down and quorum alerts)."""
+    labels: dict[str, str] = field(default_factory=dict)
+    """Extra static labels for rules (e.g. the Kafka cluster name)."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
 STS_AUDIENCE = "sts.amazonaws.com"
 
@@ -40,3 +42,21 @@ def irsa_trust_policy(oidc_provider_arn: pulumi.Input[str], oidc_issuer: pulumi.
     return pulumi.Output.all(oidc_provider_arn, oidc_issuer).apply(
         lambda values: json.dumps(irsa_trust_document(values[0], values[1], namespace, service_account),
                                   sort_keys=True))
+
+
+def irsa_role(resource_name: str, *, oidc_provider_arn: pulumi.Input[str], oidc_issuer: pulumi.Input[str],
+              namespace: str, service_account: str, policy: pulumi.Input[str], tags: Mapping[str, str],
+              component: str, parent: pulumi.Resource) -> aws.iam.Role:
+    """An IAM role only `namespace/service_account` can assume, with one inline least-privilege policy."""
+    from components.tags import resource_tags
+
+    role = aws.iam.Role(
+        resource_name,
+        description=f"IRSA: {namespace}/{service_account}",
+        assume_role_policy=irsa_trust_policy(oidc_provider_arn, oidc_issuer, namespace, service_account),
+        tags=resource_tags(tags, resource_name, component),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    aws.iam.RolePolicy(f"{resource_name}-policy", role=role.id, policy=policy,
+                       opts=pulumi.ResourceOptions(parent=parent))
+    return role

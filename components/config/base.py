@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 NAMESPACE: Final = "meridian"
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy API reference).
@@ -31,3 +32,36 @@ class Frozen(BaseModel):
     """Base for config sections: immutable, unknown keys rejected."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceContext:
+    """What a service's config checks need from the rest of the stack (cross-key checks)."""
+
+    stack: str
+    zones: int
+    """Availability zones the stack uses."""
+    data_node_memory_gib: float | None
+    """Memory of the smallest instance type of the data node group (None when no per-zone group exists)."""
+    data_nodes_per_zone: int
+    """max_size of the data node group, per zone."""
+
+    def key(self, path: str) -> str:
+        """Full key path of a config key, as errors name it."""
+        return f"[stack {self.stack}] meridian:{path}"
+
+
+class SloConfig(Frozen):
+    """A service-level objective over a 30-day error budget."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,40}$")
+    objective: float = Field(gt=0.9, lt=1.0)
+    """Target ratio of good events, e.g. 0.999 (then the budget is 0.1% of events over 30 days)."""
+    description: str = ""
+
+
+class ServiceMonitoringConfig(Frozen):
+    """Per-service alert thresholds and SLOs; unset thresholds keep the service's defaults."""
+
+    thresholds: dict[str, float] = Field(default_factory=dict)
+    slos: tuple[SloConfig, ...] = ()

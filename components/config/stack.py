@@ -11,10 +11,15 @@ from typing import Any, Final, Literal, get_args
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
-from components.config.base import FIX_SEPARATOR, NAMESPACE, Frozen, fail
+from components.config.base import FIX_SEPARATOR, NAMESPACE, Frozen, ServiceContext, fail
+from components.config.cassandra import CassandraConfig
 from components.config.cluster import ClusterConfig
+from components.config.kafka import KafkaConfig
+from components.config.logging import LoggingConfig
 from components.config.network import NetworkConfig
+from components.config.vault import VaultConfig
 from components.errors import ConfigError
+from components.instance_types import memory_gib
 from components.regions import SUPPORTED_REGIONS, ZONES_BY_REGION
 
 
@@ -33,6 +38,11 @@ class StackConfig(Frozen):
     cluster: ClusterConfig
     peers: tuple[str, ...] = ()
     """Stacks (regions) this stack connects to; each must exist in stacks/."""
+    cassandra: CassandraConfig | None = None
+    kafka: KafkaConfig | None = None
+    vault: VaultConfig | None = None
+    logging: LoggingConfig | None = None
+    """Data services; a section left out is not deployed in this stack."""
 
     @field_validator("region")
     @classmethod
@@ -64,6 +74,10 @@ _KEY_TO_FIELD: Final = {
     f"{NAMESPACE}:network": "network",
     f"{NAMESPACE}:cluster": "cluster",
     f"{NAMESPACE}:peers": "peers",
+    f"{NAMESPACE}:cassandra": "cassandra",
+    f"{NAMESPACE}:kafka": "kafka",
+    f"{NAMESPACE}:vault": "vault",
+    f"{NAMESPACE}:logging": "logging",
 }
 _FIELD_TO_KEY: Final = {field: key for key, field in _KEY_TO_FIELD.items()}
 _BOOLEAN_KEYS: Final = {f"{NAMESPACE}:protect_stateful"}
@@ -176,6 +190,20 @@ def _check_across_fields(config: StackConfig) -> None:
             raise ConfigError(f"{prefix}cluster.node_groups.{name}", {"min_size": sizes[0], "desired_size": sizes[1],
                               "max_size": sizes[2]}, "needs min_size <= desired_size <= max_size",
                               "order the three sizes so min <= desired <= max")
+    context = service_context(config)
+    for service in (config.cassandra, config.kafka, config.vault, config.logging):
+        if service is not None:
+            service.check(context)
+
+
+def service_context(config: StackConfig) -> ServiceContext:
+    """What services' config checks need to know of the cluster: zones, and the data nodes' size."""
+    data = next((group for group in config.cluster.node_groups.values() if group.per_az), None)
+    memories = [memory_gib(instance_type) for instance_type in data.instance_types] if data else []
+    known = [memory for memory in memories if memory is not None]
+    return ServiceContext(stack=config.stack, zones=config.network.az_count,
+                          data_node_memory_gib=min(known) if known else None,
+                          data_nodes_per_zone=data.max_size if data else 0)
 
 
 def _free_block(configs: Mapping[str, StackConfig], prefix: int) -> str:

@@ -79,6 +79,12 @@ class RegionMocks(pulumi.runtime.Mocks):
             vpc = dict(state.get("vpcConfig") or {})
             vpc["clusterSecurityGroupId"] = f"sg-{_digest(args.name, 'cluster', length=17).lower()}"
             state["vpcConfig"] = vpc
+        elif token == "aws:s3/bucket:Bucket":
+            suffix = _digest(args.name, length=12).lower()
+            bucket = state.get("bucket") or f"{state.get('bucketPrefix', args.name)}{suffix}"
+            resource_id = bucket
+            state.update({"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}",
+                          "bucketRegionalDomainName": f"{bucket}.s3.{self.region}.amazonaws.com"})
         elif token == "aws:cloudwatch/logGroup:LogGroup":
             state["arn"] = f"arn:aws:logs:{self.region}:{ACCOUNT_ID}:log-group:{state.get('name', args.name)}"
         elif token == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":

@@ -1,0 +1,106 @@
+"""Service namespaces and their NetworkPolicies: default deny, then only the flows a service needs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, cast
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+NAME_LABEL: Final = "kubernetes.io/metadata.name"
+"""Label the API server sets on every namespace: selects a namespace by name in policies."""
+MONITORING_NAMESPACE: Final = "monitoring"
+DNS_PORTS: Final = ((53, "UDP"), (53, "TCP"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Flow:
+    """One allowed ingress flow: from pods in some namespaces (and optionally with labels) to some ports."""
+
+    name: str
+    ports: Sequence[int]
+    from_namespaces: Sequence[str] = ()
+    """Namespaces allowed in (by name); empty with no `from_cidrs` means only this namespace."""
+    from_pod_labels: Mapping[str, str] = field(default_factory=dict)
+    from_cidrs: Sequence[str] = ()
+    to_pod_labels: Mapping[str, str] = field(default_factory=dict)
+    """Pods the flow reaches; empty: every pod of the namespace."""
+
+
+def namespace(resource_name: str, name: str, *, provider: k8s.Provider, parent: pulumi.Resource,
+              labels: Mapping[str, str] | None = None) -> k8s.core.v1.Namespace:
+    """A namespace with Pod Security `restricted` warnings and audit on (enforced per service where possible)."""
+    return k8s.core.v1.Namespace(
+        resource_name,
+        metadata={"name": name, "labels": {
+            "app.kubernetes.io/part-of": "meridian",
+            "pod-security.kubernetes.io/audit": "restricted",
+            "pod-security.kubernetes.io/warn": "restricted",
+            **(labels or {}),
+        }},
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider),
+    )
+
+
+def _ports(ports: Sequence[int], protocol: str = "TCP") -> list[dict[str, Any]]:
+    return [{"port": port, "protocol": protocol} for port in ports]
+
+
+def _peer(flow: Flow) -> list[dict[str, Any]]:
+    peers: list[dict[str, Any]] = [{"ipBlock": {"cidr": cidr}} for cidr in flow.from_cidrs]
+    pod_selector = {"matchLabels": dict(flow.from_pod_labels)} if flow.from_pod_labels else {}
+    for ns in flow.from_namespaces:
+        peer: dict[str, Any] = {"namespaceSelector": {"matchLabels": {NAME_LABEL: ns}}}
+        if pod_selector:
+            peer["podSelector"] = pod_selector
+        peers.append(peer)
+    if not peers:
+        peers.append({"podSelector": pod_selector})
+    return peers
+
+
+def network_policies(prefix: str, namespace_name: pulumi.Input[str], *, flows: Sequence[Flow],
+                     egress_cidrs: Mapping[str, Sequence[int]], provider: k8s.Provider,
+                     parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource] = ()
+                     ) -> list[k8s.networking.v1.NetworkPolicy]:
+    """Default deny (ingress and egress), DNS and in-namespace traffic, then `flows` in and `egress_cidrs` out.
+
+    `egress_cidrs` maps a CIDR (the VPC for the API server and endpoints, 0.0.0.0/0 for S3) to its ports.
+    """
+    opts = pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=list(depends_on))
+
+    def policy(suffix: str, spec: dict[str, Any]) -> k8s.networking.v1.NetworkPolicy:
+        metadata: k8s.meta.v1.ObjectMetaArgsDict = {
+            "name": suffix, "namespace": namespace_name, "labels": {"app.kubernetes.io/part-of": "meridian"}}
+        return k8s.networking.v1.NetworkPolicy(f"{prefix}-netpol-{suffix}", metadata=metadata,
+                                               spec=cast(k8s.networking.v1.NetworkPolicySpecArgsDict, spec), opts=opts)
+
+    policies = [
+        policy("default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}),
+        policy("allow-dns", {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{
+            "to": [{"namespaceSelector": {"matchLabels": {NAME_LABEL: "kube-system"}},
+                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+            "ports": [{"port": port, "protocol": protocol} for port, protocol in DNS_PORTS]}]}),
+        policy("allow-same-namespace", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"],
+                                        "ingress": [{"from": [{"podSelector": {}}]}],
+                                        "egress": [{"to": [{"podSelector": {}}]}]}),
+    ]
+    if egress_cidrs:
+        egress = [{"to": [{"ipBlock": {"cidr": cidr}}], "ports": _ports(ports)}
+                  for cidr, ports in sorted(egress_cidrs.items())]
+        policies.append(policy("allow-egress", {"podSelector": {}, "policyTypes": ["Egress"], "egress": egress}))
+    for flow in flows:
+        policies.append(policy(f"allow-{flow.name}", {
+            "podSelector": {"matchLabels": dict(flow.to_pod_labels)} if flow.to_pod_labels else {},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": _peer(flow), "ports": _ports(flow.ports)}],
+        }))
+    return policies
+
+
+def prometheus_scrape(ports: Sequence[int], to_pod_labels: Mapping[str, str] | None = None) -> Flow:
+    """Prometheus (in the monitoring namespace) scraping metrics ports."""
+    return Flow(name="prometheus-scrape", ports=ports, from_namespaces=(MONITORING_NAMESPACE,),
+                to_pod_labels=to_pod_labels or {})
