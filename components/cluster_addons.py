@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Final
 
@@ -39,6 +40,10 @@ EBS_CSI_NAMESPACE: Final = "kube-system"
 EBS_CSI_SERVICE_ACCOUNT: Final = "ebs-csi-controller-sa"
 EBS_PROVISIONER: Final = "ebs.csi.aws.com"
 DEFAULT_CLASS_ANNOTATION: Final = "storageclass.kubernetes.io/is-default-class"
+ADDON_CONFIGURATION: Final[Mapping[str, Mapping[str, str]]] = {
+    # The VPC CNI enforces NetworkPolicies only with its network policy agent switched on.
+    VPC_CNI: {"enableNetworkPolicy": "true"},
+}
 
 
 def addon_versions(kubernetes_version: str) -> Mapping[str, str]:
@@ -91,6 +96,8 @@ def addon(name: str, addon_name: str, *, cluster_name: pulumi.Input[str], kubern
         resolve_conflicts_on_create="OVERWRITE",
         resolve_conflicts_on_update="PRESERVE",
         service_account_role_arn=service_account_role_arn,
+        configuration_values=(json.dumps(ADDON_CONFIGURATION[addon_name], sort_keys=True)
+                              if addon_name in ADDON_CONFIGURATION else None),
         tags=resource_tags(tags, resource_name, "cluster"),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
     )

@@ -15,6 +15,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from components.config import StackConfig, parse_stack_config  # noqa: E402
+from components.contracts import CertificatesRef, ClusterRef  # noqa: E402
 from meridian.synth.plan import Plan  # noqa: E402
 from meridian.synth.runner import run_program  # noqa: E402
 
@@ -36,6 +37,32 @@ def raw_config(region: str = "us-east-1", cidr: str = "10.10.0.0/16", **override
                               "meridian:network": network, "meridian:cluster": cluster}
     values.update(overrides)
     return {key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
+
+
+def make_cluster_ref(region: str = "us-east-1") -> ClusterRef:
+    """A ClusterRef as EksCluster gives it, with a real Kubernetes provider: call inside a program."""
+    import pulumi
+    import pulumi_kubernetes as k8s
+
+    value = pulumi.Output.from_input
+    name = f"meridian-{region}"
+    return ClusterRef(
+        name=value(name), cluster_name=name, region=region, kubernetes_version="1.35",
+        zones=tuple(f"{region}{suffix}" for suffix in "abc"),
+        endpoint=value(f"https://{name}.eks.example"), certificate_authority=value("Y2E="),
+        oidc_provider_arn=value(f"arn:aws:iam::123456789012:oidc-provider/oidc.eks.{region}.amazonaws.com/id/X"),
+        oidc_issuer=value(f"oidc.eks.{region}.amazonaws.com/id/X"),
+        node_role_arn=value("arn:aws:iam::123456789012:role/meridian-eks-node-role"),
+        cluster_security_group_id=value("sg-0123456789abcdef0"), provider=k8s.Provider("k8s"),
+        data_node_labels={"meridian.io/workload": "data", "meridian.io/node-group": "data"},
+        data_node_taints=({"key": "meridian.io/data", "value": "true", "effect": "NoSchedule"},),
+    )
+
+
+def make_certificates_ref(region: str = "us-east-1") -> CertificatesRef:
+    """The CertificatesRef the Certificates component gives for `region`."""
+    return CertificatesRef(cluster_issuer=f"meridian-{region}-ca", ca_secret_namespace="cert-manager",
+                           ca_secret_name="meridian-ca")
 
 
 @pytest.fixture

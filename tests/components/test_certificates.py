@@ -4,33 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pulumi
 import pytest
 
 from components.certificates import Certificates, CertificatesArgs, chart_values
-from components.contracts import ClusterRef
 from components.versions import chart
 from meridian.synth.plan import Plan
 from meridian.synth.render import helm_release, manifest
+from tests.conftest import make_cluster_ref
 from tests.schemas import chart_values_errors, custom_resource_errors
-
-
-def cluster_ref() -> ClusterRef:
-    """A ClusterRef with a real Kubernetes provider (call inside a program)."""
-    import pulumi_kubernetes as k8s
-
-    value = pulumi.Output.from_input
-    return ClusterRef(name=value("meridian-us-east-1"), cluster_name="meridian-us-east-1", region="us-east-1",
-                      kubernetes_version="1.35", zones=("us-east-1a", "us-east-1b", "us-east-1c"),
-                      endpoint=value("https://example"), certificate_authority=value("Y2E="),
-                      oidc_provider_arn=value("arn:aws:iam::123456789012:oidc-provider/oidc.example/id/X"),
-                      oidc_issuer=value("oidc.example/id/X"), node_role_arn=value("arn:aws:iam::1:role/n"),
-                      cluster_security_group_id=value("sg-1"), provider=k8s.Provider("k8s"))
 
 
 @pytest.fixture
 def plan(run: Callable[..., Plan]) -> Plan:
-    return run(lambda: Certificates("certs", CertificatesArgs(cluster=cluster_ref(), vpc_cidr="10.10.0.0/16",
+    return run(lambda: Certificates("certs", CertificatesArgs(cluster=make_cluster_ref(), vpc_cidr="10.10.0.0/16",
                                                                chart_version=chart("cert-manager").version)))
 
 

@@ -355,6 +355,12 @@ def test_addons_are_pinned_for_the_configured_version(build: Callable[..., Plan]
     assert one(plan, CLUSTER).inputs["version"] == version
 
 
+def test_vpc_cni_enforces_network_policies(plan: Plan) -> None:
+    addons = {a.inputs["addonName"]: a for a in plan.of_type(ADDON)}
+    cni = addons["vpc-cni"]
+    assert json.loads(cni.inputs["configurationValues"]) == {"enableNetworkPolicy": "true"}, cni.urn
+
+
 def test_addon_order_around_node_groups(plan: Plan) -> None:
     addons = {a.inputs["addonName"]: a for a in plan.of_type(ADDON)}
     groups = plan.of_type(NODE_GROUP)
