@@ -10,6 +10,9 @@ BUILD ?= build
 
 all: lint test
 
+CHECKOV_VENV := .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
+
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
@@ -20,9 +23,15 @@ $(INSTALLED): pyproject.toml
 synth: $(INSTALLED)
 	$(BIN)/meridian synth --all --out $(BUILD)
 
-## tools: Debian's prometheus and alertmanager (promtool, amtool) for the tests that run them
-tools:
+## tools: Debian's prometheus and alertmanager (promtool, amtool), and checkov in its own virtualenv
+tools: $(CHECKOV)
 	@scripts/ensure-tools.sh
+
+$(CHECKOV): pyproject.toml | $(INSTALLED)
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+	  $$($(BIN)/python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['checkov'])")
+	touch $@
 
 ## test: the whole suite (Pulumi mocks, config fuzzing, schema validation, real tools)
 test: $(INSTALLED) tools
@@ -37,4 +46,4 @@ bench: $(INSTALLED)
 	$(BIN)/python -m benchmarks.run --out docs/benchmarks.md
 
 clean:
-	rm -rf $(BUILD) .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(BUILD) .mypy_cache .ruff_cache .hypothesis $(CHECKOV_VENV)

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.certificates import Certificates, CertificatesArgs
 from components.cluster import EksCluster, EksClusterArgs
 from components.config import StackConfig
-from components.contracts import ClusterRef, NetworkRef
+from components.contracts import CertificatesRef, ClusterRef, MonitoringContract, NetworkRef
 from components.network import Network, NetworkArgs
 from components.tags import base_tags
+from components.versions import chart
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,6 +28,9 @@ class RegionalPlatform(pulumi.ComponentResource):
 
     network: NetworkRef
     cluster: ClusterRef
+    certificates: CertificatesRef
+    contracts: list[MonitoringContract]
+    """Every workload's monitoring contract, for the monitoring component."""
 
     def __init__(self, name: str, args: RegionalPlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("meridian:platform:RegionalPlatform", name, None, opts)
@@ -55,4 +60,8 @@ class RegionalPlatform(pulumi.ComponentResource):
             tags=tags,
             protect_stateful=config.protect_stateful,
         ), child).ref
+        certificates = Certificates(f"{name}-certificates", CertificatesArgs(
+            cluster=self.cluster, vpc_cidr=config.network.cidr, chart_version=chart("cert-manager").version), child)
+        self.certificates = certificates.ref
+        self.contracts = [certificates.contract]
         self.register_outputs({"vpcId": self.network.vpc_id, "clusterName": self.cluster.name})

@@ -22,6 +22,7 @@ from meridian.synth.runner import run_program
 from meridian.synth.schema import is_taggable
 from meridian.synth.stack import SynthResult, synth_stack
 from tests.conftest import ROOT
+from tests.schemas import SHARED, chart_values_errors, chart_values_schema, custom_resource_errors
 
 STACKS = stack_names(ROOT)
 
@@ -69,18 +70,39 @@ def test_stateful_resources_are_protected_in_production_only(
             assert resource.protect is protected, f"{resource.urn} protect={resource.protect} in {stack}"
 
 
+def _is_custom_resource(obj: dict[str, object]) -> bool:
+    group = str(obj["apiVersion"]).rpartition("/")[0]
+    return bool(group) and (SHARED / "crds" / group).is_dir()
+
+
 def test_rendered_kubernetes_objects_are_valid(synthesized: dict[str, tuple[Path, SynthResult]]) -> None:
-    checked = 0
+    checked = {"core": 0, "custom": 0}
     for stack, (folder, _) in synthesized.items():
         version = load_fleet(ROOT)[stack].cluster.kubernetes_version
         for path in sorted((folder / "k8s").glob("*.yaml")):
             obj = yaml.safe_load(path.read_text())
+            if _is_custom_resource(obj):
+                assert custom_resource_errors(obj) == [], f"{stack}/{path.name}"
+                checked["custom"] += 1
+                continue
             try:
                 kubernetes_validate.validate(obj, f"{version}.0", strict=True)
             except kubernetes_validate.ValidationError as error:
                 raise AssertionError(f"{stack}/{path.name}: {error}") from error
-            checked += 1
-    assert checked >= len(synthesized) * 2, "every stack renders at least its two StorageClasses"
+            checked["core"] += 1
+    assert checked["core"] >= len(synthesized) * 2, "every stack renders at least its two StorageClasses"
+    assert checked["custom"] >= len(synthesized) * 3, "every stack renders at least its CA chain"
+
+
+def test_helm_values_match_the_charts_schemas(synthesized: dict[str, tuple[Path, SynthResult]]) -> None:
+    checked = 0
+    for stack, (folder, _) in synthesized.items():
+        for path in sorted((folder / "helm").glob("*.yaml")):
+            release = yaml.safe_load(path.read_text())
+            if chart_values_schema(release["chart"]) is not None:
+                assert chart_values_errors(release["chart"], release["values"]) == [], f"{stack}/{path.name}"
+                checked += 1
+    assert checked >= len(synthesized), "cert-manager's values are checked in every stack"
 
 
 def test_secrets_are_masked_everywhere(tmp_path: Path) -> None:
