@@ -70,6 +70,8 @@ class Certificates(pulumi.ComponentResource):
 
     ref: CertificatesRef
     contract: MonitoringContract
+    ready: list[pulumi.Resource]
+    """What certificate users wait for: cert-manager (its CRDs and webhook) and the CA issuer."""
 
     def __init__(self, name: str, args: CertificatesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("meridian:certificates:Certificates", name, None, opts)
@@ -95,8 +97,9 @@ class Certificates(pulumi.ComponentResource):
             "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
             "issuerRef": {"name": "meridian-selfsigned", "kind": "ClusterIssuer", "group": "cert-manager.io"},
         }, provider, [release])
-        self._custom(f"{name}-ca-issuer", "ClusterIssuer", {"name": issuer_name}, {"ca": {"secretName": CA_SECRET}},
-                     provider, [ca])
+        ca_issuer = self._custom(f"{name}-ca-issuer", "ClusterIssuer", {"name": issuer_name},
+                                 {"ca": {"secretName": CA_SECRET}}, provider, [ca])
+        self.ready = [release, ca_issuer]
         self.ref = CertificatesRef(cluster_issuer=issuer_name, ca_secret_namespace=NAMESPACE,
                                    ca_secret_name=CA_SECRET)
         self.contract = MonitoringContract(

@@ -97,6 +97,10 @@ class ScrapeTarget:
     """True when the operator or chart already creates the monitor; the monitoring component then skips it."""
     params: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Query parameters of the scrape (e.g. Vault's `format=prometheus`)."""
+    tls_ca_secret: tuple[str, str] | None = None
+    """(Secret name, key) in the target's namespace holding the CA that signed the target's certificate."""
+    tls_server_name: str | None = None
+    """Name to verify the target's certificate against (certificates carry service names, not pod IPs)."""
 
 
 @dataclass(frozen=True, kw_only=True)

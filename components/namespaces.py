@@ -13,6 +13,12 @@ NAME_LABEL: Final = "kubernetes.io/metadata.name"
 """Label the API server sets on every namespace: selects a namespace by name in policies."""
 MONITORING_NAMESPACE: Final = "monitoring"
 DNS_PORTS: Final = ((53, "UDP"), (53, "TCP"))
+IMAGE_TAG_NOT_DIGEST: Final = {
+    "checkov.io/skip1": "CKV_K8S_43=Images are pinned to exact release tags; digests need a registry lookup that "
+                        "this offline build cannot make, and are resolved when the image is mirrored."}
+"""Checkov suppression, with its reason, for workloads whose images are pinned by tag."""
+NON_ROOT_UID: Final = 10001
+"""High UID (above host users) that the project's own Jobs run as."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,8 +36,11 @@ class Flow:
 
 
 def namespace(resource_name: str, name: str, *, provider: k8s.Provider, parent: pulumi.Resource,
-              labels: Mapping[str, str] | None = None) -> k8s.core.v1.Namespace:
-    """A namespace with Pod Security `restricted` warnings and audit on (enforced per service where possible)."""
+              labels: Mapping[str, str] | None = None, protect: bool = False) -> k8s.core.v1.Namespace:
+    """A namespace with Pod Security `restricted` warnings and audit on (enforced per service where possible).
+
+    Protect the namespaces of data services: deleting one deletes its custom resources and volume claims.
+    """
     return k8s.core.v1.Namespace(
         resource_name,
         metadata={"name": name, "labels": {
@@ -40,7 +49,7 @@ def namespace(resource_name: str, name: str, *, provider: k8s.Provider, parent: 
             "pod-security.kubernetes.io/warn": "restricted",
             **(labels or {}),
         }},
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, protect=protect),
     )
 
 
@@ -63,11 +72,12 @@ def _peer(flow: Flow) -> list[dict[str, Any]]:
 
 def network_policies(prefix: str, namespace_name: pulumi.Input[str], *, flows: Sequence[Flow],
                      egress_cidrs: Mapping[str, Sequence[int]], provider: k8s.Provider,
-                     parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource] = ()
-                     ) -> list[k8s.networking.v1.NetworkPolicy]:
+                     parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource] = (),
+                     same_namespace_ingress: bool = True) -> list[k8s.networking.v1.NetworkPolicy]:
     """Default deny (ingress and egress), DNS and in-namespace traffic, then `flows` in and `egress_cidrs` out.
 
     `egress_cidrs` maps a CIDR (the VPC for the API server and endpoints, 0.0.0.0/0 for S3) to its ports.
+    With `same_namespace_ingress` off, pods may still call each other, but only `flows` admit them.
     """
     opts = pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=list(depends_on))
 
@@ -85,7 +95,9 @@ def network_policies(prefix: str, namespace_name: pulumi.Input[str], *, flows: S
             "ports": [{"port": port, "protocol": protocol} for port, protocol in DNS_PORTS]}]}),
         policy("allow-same-namespace", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"],
                                         "ingress": [{"from": [{"podSelector": {}}]}],
-                                        "egress": [{"to": [{"podSelector": {}}]}]}),
+                                        "egress": [{"to": [{"podSelector": {}}]}]}) if same_namespace_ingress else
+        policy("allow-same-namespace-egress", {"podSelector": {}, "policyTypes": ["Egress"],
+                                               "egress": [{"to": [{"podSelector": {}}]}]}),
     ]
     if egress_cidrs:
         egress = [{"to": [{"ipBlock": {"cidr": cidr}}], "ports": _ports(ports)}

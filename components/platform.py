@@ -6,12 +6,16 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.cassandra import Cassandra, CassandraArgs
 from components.certificates import Certificates, CertificatesArgs
 from components.cluster import EksCluster, EksClusterArgs
 from components.config import StackConfig
 from components.contracts import CertificatesRef, ClusterRef, MonitoringContract, NetworkRef
+from components.kafka import Kafka, KafkaArgs
+from components.logging import Logging, LoggingArgs
 from components.network import Network, NetworkArgs
 from components.tags import base_tags
+from components.vault import Vault, VaultArgs
 from components.versions import chart
 
 
@@ -64,4 +68,21 @@ class RegionalPlatform(pulumi.ComponentResource):
             cluster=self.cluster, vpc_cidr=config.network.cidr, chart_version=chart("cert-manager").version), child)
         self.certificates = certificates.ref
         self.contracts = [certificates.contract]
+        cluster, cidr, protect = self.cluster, config.network.cidr, config.protect_stateful
+        if config.cassandra is not None:
+            self.contracts.append(Cassandra(f"{name}-cassandra", CassandraArgs(
+                config=config.cassandra, cluster=cluster, vpc_cidr=cidr, tags=tags, protect_stateful=protect,
+                certificates=certificates.ref, after=certificates.ready), child).contract)
+        if config.kafka is not None:
+            self.contracts.append(Kafka(f"{name}-kafka", KafkaArgs(
+                config=config.kafka, cluster=cluster, vpc_cidr=cidr, tags=tags, protect_stateful=protect),
+                child).contract)
+        if config.vault is not None:
+            self.contracts.append(Vault(f"{name}-vault", VaultArgs(
+                config=config.vault, cluster=cluster, vpc_cidr=cidr, tags=tags, protect_stateful=protect,
+                certificates=certificates.ref, after=certificates.ready), child).contract)
+        if config.logging is not None:
+            self.contracts.append(Logging(f"{name}-logging", LoggingArgs(
+                config=config.logging, cluster=cluster, vpc_cidr=cidr, tags=tags, protect_stateful=protect),
+                child).contract)
         self.register_outputs({"vpcId": self.network.vpc_id, "clusterName": self.cluster.name})

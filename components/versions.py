@@ -34,6 +34,8 @@ CHARTS: Final[dict[str, Chart]] = {chart.name: chart for chart in (
     Chart("vault", "https://helm.releases.hashicorp.com", "0.34.1"),
     Chart("eck-operator", "https://helm.elastic.co", "3.5.0"),
     Chart("kube-prometheus-stack", "https://prometheus-community.github.io/helm-charts", "88.5.3"),
+    # prometheus-community/helm-charts tag prometheus-elasticsearch-exporter-7.4.0 (c5fa97e0f469), appVersion v1.11.0.
+    Chart("prometheus-elasticsearch-exporter", "https://prometheus-community.github.io/helm-charts", "7.4.0"),
 )}
 
 

@@ -43,6 +43,13 @@ def _print_result(console: Console, result: SynthResult, out: Path) -> None:
     console.print(table)
     counts = {"k8s": 0, "helm": 0, **result.files}
     console.print(f"  wrote plan.json, {counts['k8s']} Kubernetes manifests, {counts['helm']} Helm releases")
+    if result.verdicts:
+        passed = [v.service for v in result.verdicts if v.passed]
+        console.print(f"  one zone lost: [green]quorum and data kept[/] by {', '.join(passed) or 'none'} "
+                      f"(reasons in {out / result.stack / 'checks.json'})", highlight=False)
+    for verdict in result.verdicts:
+        if not verdict.passed:
+            console.print(f"  [red]one zone lost:[/] {verdict.line()}", highlight=False)
     for warning in result.warnings:
         console.print(f"  [yellow]warning:[/] {warning}")
 
@@ -59,11 +66,16 @@ def synth(
     try:
         stacks = stack_names(project_dir) if all_stacks or not stack else list(stack)
         load_fleet(project_dir)  # every stack file, validated together, before anything is rendered
-        for name in stacks:
-            _print_result(console, synth_stack(project_dir, name, out), out)
+        results = [synth_stack(project_dir, name, out) for name in stacks]
     except ConfigError as error:
         print(f"config error: {error}", file=sys.stderr)
         raise typer.Exit(code=2) from None
+    for result in results:
+        _print_result(console, result, out)
+    failed = [verdict for result in results for verdict in result.verdicts if not verdict.passed]
+    if failed:
+        console.print(f"[red]{len(failed)} service(s) would lose quorum or data with one zone lost[/]")
+        raise typer.Exit(code=1)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,33 @@ def crd_schema(api_version: str, kind: str) -> dict[str, Any]:
     raise LookupError(f"{group}/{kind} serves no version {version} ({path})")
 
 
+def unknown_fields(value: Any, schema: dict[str, Any], path: str = "") -> list[str]:
+    """Fields the schema does not declare. jsonschema lets them pass, but the API server prunes them silently
+    from structural CRDs, so a misspelt or removed field (v1 dropped `acls[].operation`) would vanish unnoticed."""
+    if schema.get("x-kubernetes-preserve-unknown-fields"):
+        return []
+    if isinstance(value, list):
+        return [f for index, item in enumerate(value)
+                for f in unknown_fields(item, schema.get("items") or {}, f"{path}[{index}]")]
+    if not isinstance(value, dict):
+        return []
+    properties, additional = schema.get("properties"), schema.get("additionalProperties")
+    found = []
+    for key, item in value.items():
+        if properties is not None and key in properties:
+            found += unknown_fields(item, properties[key], f"{path}.{key}")
+        elif isinstance(additional, dict):
+            found += unknown_fields(item, additional, f"{path}.{key}")
+        elif properties is not None:
+            found.append(f"{path}.{key}")
+    return found
+
+
+def unknown_crd_fields(obj: dict[str, Any]) -> list[str]:
+    """Fields of a custom resource its CRD does not declare (the API server would prune them)."""
+    return unknown_fields(obj, crd_schema(obj["apiVersion"], obj["kind"]))
+
+
 def validate_custom_resource(obj: dict[str, Any]) -> None:
     """Raise jsonschema.ValidationError when `obj` does not match its CRD's schema."""
     schema = crd_schema(obj["apiVersion"], obj["kind"])

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from meridian.synth.mocks import RecordedResource
+from meridian.synth.mocks import SECRET_MASK, RecordedResource
 from meridian.synth.plan import Plan
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -24,8 +24,15 @@ def _is_manifest(resource: RecordedResource) -> bool:
 
 
 def manifest(resource: RecordedResource) -> dict[str, Any]:
-    """The Kubernetes object a `kubernetes:*` resource declares (its inputs are the object)."""
-    return {key: value for key, value in resource.inputs.items() if not key.startswith("__")}
+    """The Kubernetes object a `kubernetes:*` resource declares (its inputs are the object).
+
+    A Secret whose whole payload is secret keeps the shape of one: a map whose only entry is the mask.
+    """
+    obj = {key: value for key, value in resource.inputs.items() if not key.startswith("__")}
+    for payload in ("data", "stringData"):
+        if obj.get(payload) == SECRET_MASK:
+            obj[payload] = {"masked-by-synth": SECRET_MASK}
+    return obj
 
 
 def manifest_filename(obj: dict[str, Any]) -> str:

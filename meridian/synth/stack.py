@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from components.config import parse_stack_config
 from components.fleet import read_stack_config
+from meridian.checks.failure_domains import zone_loss_verdicts
+from meridian.checks.verdict import Verdict
 from meridian.synth.plan import Plan
 from meridian.synth.render import summary_by_component, write_plan
 from meridian.synth.runner import ENGINE_LOGGER, run_main
@@ -22,6 +25,8 @@ class SynthResult:
     files: dict[str, int]
     components: dict[str, int]
     warnings: list[str] = field(default_factory=list)
+    verdicts: list[Verdict] = field(default_factory=list)
+    """Each data service's zone-loss verdict."""
 
 
 class _WarningCollector(logging.Handler):
@@ -52,4 +57,7 @@ def synth_stack(project_dir: Path, stack: str, build_dir: Path) -> SynthResult:
     """Synthesize `stack` into `build_dir/<stack>/`."""
     plan, warnings = synth_plan(project_dir, stack)
     files = write_plan(plan, build_dir / stack)
-    return SynthResult(stack, plan, files, summary_by_component(plan), warnings)
+    verdicts = zone_loss_verdicts(plan)
+    (build_dir / stack / "checks.json").write_text(json.dumps(
+        {"zone_loss": [asdict(verdict) for verdict in verdicts]}, indent=2, sort_keys=True) + "\n")
+    return SynthResult(stack, plan, files, summary_by_component(plan), warnings, verdicts)

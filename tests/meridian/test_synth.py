@@ -22,7 +22,13 @@ from meridian.synth.runner import run_program
 from meridian.synth.schema import is_taggable
 from meridian.synth.stack import SynthResult, synth_stack
 from tests.conftest import ROOT
-from tests.schemas import SHARED, chart_values_errors, chart_values_schema, custom_resource_errors
+from tests.schemas import (
+    SHARED,
+    chart_values_errors,
+    chart_values_schema,
+    custom_resource_errors,
+    unknown_crd_fields,
+)
 
 STACKS = stack_names(ROOT)
 
@@ -83,6 +89,7 @@ def test_rendered_kubernetes_objects_are_valid(synthesized: dict[str, tuple[Path
             obj = yaml.safe_load(path.read_text())
             if _is_custom_resource(obj):
                 assert custom_resource_errors(obj) == [], f"{stack}/{path.name}"
+                assert unknown_crd_fields(obj) == [], f"{stack}/{path.name}: fields the API server would prune"
                 checked["custom"] += 1
                 continue
             try:
@@ -116,6 +123,20 @@ def test_secrets_are_masked_everywhere(tmp_path: Path) -> None:
     version = plan.named("grafana-admin-v1")
     assert version.inputs["secretString"] == "[secret]"
     assert "correct-horse-battery" not in (tmp_path / "plan.json").read_text()
+
+
+def test_kubernetes_secrets_are_masked_in_manifests(tmp_path: Path) -> None:
+    import pulumi_kubernetes as k8s
+
+    def program() -> None:
+        k8s.core.v1.Secret("keystore", metadata={"name": "keystore", "namespace": "cassandra"},
+                           string_data={"password": pulumi.Output.secret("hunter2-hunter2")})
+
+    plan = Plan("masking", tuple(run_program(program, stack="masking", region="us-east-1")))
+    write_plan(plan, tmp_path)
+    written = (tmp_path / "k8s" / "secret-cassandra-keystore.yaml").read_text()
+    assert "hunter2" not in written and "hunter2" not in (tmp_path / "plan.json").read_text()
+    assert yaml.safe_load(written)["stringData"] == {"masked-by-synth": "[secret]"}
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
