@@ -89,6 +89,16 @@ mutations = st.one_of(
     st.text(max_size=10).filter(lambda e: e not in ("NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"))
     .map(lambda e: {"meridian:cluster": _with_group(taints=[{"key": "meridian.io/data", "effect": e}])}),
     st.sampled_from(["[1, 2]", '"a string"', "42", "{not json"]).map(lambda v: {"meridian:network": v}),
+    # Data services: quorum and sizing rules, heaps that do not fit, unreviewed chart versions.
+    st.integers(4, 9).map(lambda rf: {"meridian:cassandra": {"replication_factor": rf}}),
+    st.integers(20, 31).map(lambda heap: {"meridian:cassandra": {"heap_gib": heap}}),
+    st.integers(1, 2).map(lambda brokers: {"meridian:kafka": {"brokers": brokers}}),
+    st.integers(3, 9).map(lambda isr: {"meridian:kafka": {"min_insync_replicas": isr}}),
+    st.sampled_from([1, 2, 4, 6, 7]).map(lambda n: {"meridian:vault": {"replicas": n}}),
+    st.sampled_from([1, 2, 4]).map(lambda n: {"meridian:logging": {"master_nodes": n}}),
+    st.sampled_from(["cassandra", "kafka", "vault", "logging"]).flatmap(
+        lambda svc: st.from_regex(r"9\.[0-9]\.[0-9]", fullmatch=True).map(
+            lambda version: {f"meridian:{svc}": {"chart_version": version}})),
 )
 
 

@@ -193,3 +193,13 @@ def test_taggability_comes_from_the_sdk() -> None:
     assert is_taggable("aws:ec2/subnet:Subnet")
     assert not is_taggable("aws:ec2/route:Route")
     assert not is_taggable("kubernetes:storage.k8s.io/v1:StorageClass")
+
+
+def test_every_stack_keeps_quorum_and_data_with_one_zone_lost(
+        synthesized: dict[str, tuple[Path, SynthResult]]) -> None:
+    for stack, (folder, result) in synthesized.items():
+        services = sorted(verdict.service.split()[0] for verdict in result.verdicts)
+        assert services == ["cassandra", "elasticsearch", "kafka", "vault"], stack
+        assert all(verdict.passed for verdict in result.verdicts), [v.line() for v in result.verdicts]
+        written = json.loads((folder / "checks.json").read_text())["zone_loss"]
+        assert [v["passed"] for v in written] == [v.passed for v in result.verdicts]
