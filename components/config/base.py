@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final
+from typing import Annotated, Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 NAMESPACE: Final = "meridian"
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy API reference).
 LOG_RETENTION_DAYS: Final = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
                              2557, 2922, 3288, 3653)
 FIX_SEPARATOR: Final = " || fix: "
+_DNS_LABEL: Final = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 def fail(problem: str, fix: str) -> ValueError:
@@ -65,3 +68,24 @@ class ServiceMonitoringConfig(Frozen):
 
     thresholds: dict[str, float] = Field(default_factory=dict)
     slos: tuple[SloConfig, ...] = ()
+
+
+def _namespace_names(value: tuple[str, ...]) -> tuple[str, ...]:
+    for name in value:
+        if not _DNS_LABEL.fullmatch(name):
+            raise fail(f"{name!r} is not a Kubernetes namespace name", "use lowercase DNS labels such as `payments`")
+    if len(set(value)) != len(value):
+        raise fail("lists a namespace twice", "list each namespace once")
+    return value
+
+
+NamespaceNames = Annotated[tuple[str, ...], AfterValidator(_namespace_names)]
+"""Kubernetes namespace names (DNS labels), each once: the namespaces a service admits clients from."""
+
+
+def check_threshold_names(monitoring: ServiceMonitoringConfig, known: Iterable[str]) -> ServiceMonitoringConfig:
+    """`monitoring` if it sets only thresholds the service's alert template knows."""
+    unknown = sorted(set(monitoring.thresholds) - set(known))
+    if unknown:
+        raise fail(f"names unknown thresholds {unknown}", f"use only {', '.join(sorted(known))}")
+    return monitoring

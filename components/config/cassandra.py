@@ -7,7 +7,14 @@ from typing import Final
 
 from pydantic import Field, field_validator, model_validator
 
-from components.config.base import Frozen, ServiceContext, ServiceMonitoringConfig, fail
+from components.config.base import (
+    Frozen,
+    NamespaceNames,
+    ServiceContext,
+    ServiceMonitoringConfig,
+    check_threshold_names,
+    fail,
+)
 from components.errors import ConfigError
 from components.versions import check_chart_version
 
@@ -29,7 +36,6 @@ SIDECARS_MEMORY_GIB: Final = 1.0
 SUPPORTED_SERVER_VERSION: Final = re.compile(r"^(4\.1|5\.0)\.\d{1,2}$")
 """4.1+: `default_keyspace_rf` and the replication-factor guardrails exist, and the Management API's metrics
 endpoint replaces MCAC (k8ssandra-operator needs >= 4.0.4 for it, pkg/telemetry/validation.go)."""
-_DNS_LABEL = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
 _CRON = re.compile(r"^(\S+\s+){4}\S+$")
 
 
@@ -58,7 +64,7 @@ class CassandraConfig(Frozen):
     """CPU request of the Cassandra container in cores (no limit: throttling a database hurts latency)."""
     disk_gib: int = Field(default=500, ge=10, le=16384)
     """Data volume (gp3-retain) size per node in GiB."""
-    client_namespaces: tuple[str, ...] = ("default",)
+    client_namespaces: NamespaceNames = ("default",)
     """Namespaces whose pods may open CQL (9042) connections."""
     backup_schedule: str = "0 2 * * *"
     """Cron schedule (UTC) of the daily differential Medusa backup."""
@@ -75,14 +81,6 @@ class CassandraConfig(Frozen):
                        "the Management API metrics endpoint)")
         return value
 
-    @field_validator("client_namespaces")
-    @classmethod
-    def _client_namespaces(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for name in value:
-            if not _DNS_LABEL.fullmatch(name):
-                raise fail(f"{name!r} is not a namespace name", "use lowercase DNS labels such as `payments`")
-        return value
-
     @field_validator("backup_schedule")
     @classmethod
     def _backup_schedule(cls, value: str) -> str:
@@ -93,10 +91,7 @@ class CassandraConfig(Frozen):
     @field_validator("monitoring")
     @classmethod
     def _monitoring(cls, value: ServiceMonitoringConfig) -> ServiceMonitoringConfig:
-        unknown = sorted(set(value.thresholds) - set(DEFAULT_THRESHOLDS))
-        if unknown:
-            raise fail(f"names unknown thresholds {unknown}", f"use only {sorted(DEFAULT_THRESHOLDS)}")
-        return value
+        return check_threshold_names(value, DEFAULT_THRESHOLDS)
 
     @model_validator(mode="after")
     def _size_or_nodes_per_zone(self) -> CassandraConfig:

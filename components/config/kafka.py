@@ -8,7 +8,13 @@ from typing import Final
 
 from pydantic import Field, field_validator
 
-from components.config.base import Frozen, ServiceContext, ServiceMonitoringConfig, fail
+from components.config.base import (
+    Frozen,
+    NamespaceNames,
+    ServiceContext,
+    ServiceMonitoringConfig,
+    fail,
+)
 from components.errors import ConfigError
 from components.versions import check_chart_version
 
@@ -98,7 +104,7 @@ class KafkaConfig(Frozen):
     """Topics as KafkaTopic resources; default: `user.playback.events`, 12 partitions, 7 days."""
     users: tuple[KafkaUserConfig, ...] = ()
     """Service identities with their ACLs; default none."""
-    client_namespaces: tuple[str, ...] = ()
+    client_namespaces: NamespaceNames = ()
     """Namespaces whose pods may reach the TLS listener (9093); default none: only the Kafka namespace itself."""
     monitoring: ServiceMonitoringConfig = ServiceMonitoringConfig()
 
@@ -116,14 +122,6 @@ class KafkaConfig(Frozen):
         if value not in QUORUM_SIZES:
             raise fail("must be 3 or 5 (an odd KRaft quorum that keeps a majority with one zone lost)",
                        "use 3 (one per zone), or 5 for two failures at once")
-        return value
-
-    @field_validator("client_namespaces")
-    @classmethod
-    def _namespaces(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for item in value:
-            if not re.fullmatch(_K8S_NAME, item) or len(item) > 63:
-                raise fail(f"{item!r} is not a Kubernetes namespace name", "use lowercase letters, digits and '-'")
         return value
 
     def check(self, context: ServiceContext) -> None:

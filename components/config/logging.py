@@ -7,7 +7,14 @@ from typing import Final
 
 from pydantic import Field, field_validator
 
-from components.config.base import Frozen, ServiceContext, ServiceMonitoringConfig, fail
+from components.config.base import (
+    Frozen,
+    NamespaceNames,
+    ServiceContext,
+    ServiceMonitoringConfig,
+    check_threshold_names,
+    fail,
+)
 from components.errors import ConfigError
 from components.versions import check_chart_version
 
@@ -19,7 +26,6 @@ KNOWN_THRESHOLDS: Final = ("heap_used_ratio", "disk_watermark_high_ratio", "unas
 NODE_MEMORY_SHARE: Final = 0.9
 """Share of a data node's memory an Elasticsearch container may take (the rest: kubelet, system, the Beat)."""
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
-_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 def container_memory_gib(heap_gib: int) -> int:
@@ -64,9 +70,9 @@ class LoggingConfig(Frozen):
     """Days snapshots are kept in S3 (at least 5 are always kept); default 30."""
     kibana_replicas: int = Field(default=2, ge=1, le=10)
     """Kibana instances, spread across zones; default 2."""
-    client_namespaces: tuple[str, ...] = ()
+    client_namespaces: NamespaceNames = ()
     """Namespaces whose pods may call Elasticsearch on 9200 (besides the stack's own pods); default none."""
-    kibana_namespaces: tuple[str, ...] = ()
+    kibana_namespaces: NamespaceNames = ()
     """Namespaces whose pods may reach Kibana on 5601 (an ingress controller, say); default none."""
     monitoring: ServiceMonitoringConfig = ServiceMonitoringConfig()
 
@@ -113,21 +119,10 @@ class LoggingConfig(Frozen):
             raise fail("is not an Elasticsearch cron expression", "use 6 or 7 fields, e.g. '0 30 1 * * ?'")
         return value
 
-    @field_validator("client_namespaces", "kibana_namespaces")
-    @classmethod
-    def _namespaces(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for name in value:
-            if not _NAMESPACE.fullmatch(name):
-                raise fail(f"{name!r} is not a Kubernetes namespace name", "use lowercase DNS labels")
-        return value
-
     @field_validator("monitoring")
     @classmethod
     def _thresholds(cls, value: ServiceMonitoringConfig) -> ServiceMonitoringConfig:
-        unknown = sorted(set(value.thresholds) - set(KNOWN_THRESHOLDS))
-        if unknown:
-            raise fail(f"has unknown thresholds {unknown}", f"use only {', '.join(KNOWN_THRESHOLDS)}")
-        return value
+        return check_threshold_names(value, KNOWN_THRESHOLDS)
 
     def check(self, context: ServiceContext) -> None:
         """Checks against the rest of the stack, before any resource is declared."""

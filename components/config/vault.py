@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import math
-import re
 from typing import Final
 
 from pydantic import Field, field_validator
 
-from components.config.base import Frozen, ServiceContext, ServiceMonitoringConfig, fail
+from components.config.base import (
+    Frozen,
+    NamespaceNames,
+    ServiceContext,
+    ServiceMonitoringConfig,
+    check_threshold_names,
+    fail,
+)
 from components.errors import ConfigError
 from components.versions import check_chart_version
 
@@ -16,7 +22,6 @@ RAFT_SIZES: Final = (3, 5)
 """Odd voter counts worth running: 3 survives one lost voter, 5 survives two; more only slows every write."""
 THRESHOLD_NAMES: Final = ("request_latency_p99_seconds", "raft_peers_min", "autopilot_failure_tolerance_min")
 """Alert thresholds Vault's monitoring understands (see components/vault.py `default_thresholds`)."""
-_NAMESPACE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _CRON_MACROS: Final = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
 _MONTHS: Final = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _DAYS: Final = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
@@ -66,7 +71,7 @@ class VaultConfig(Frozen):
     """vault chart version; unset: the pin in components/versions.py (only reviewed versions)."""
     replicas: int = 3
     """Raft voters (Vault pods), spread over the zones: 3 (survives one lost zone) or 5. Default 3."""
-    client_namespaces: tuple[str, ...] = ()
+    client_namespaces: NamespaceNames = ()
     """Namespaces whose pods may call Vault's API (8200); the vault namespace always may. Default none."""
     cpu_millicores: int = Field(default=500, ge=100, le=16000)
     """CPU request of each Vault pod, in millicores. Default 500."""
@@ -97,13 +102,8 @@ class VaultConfig(Frozen):
     @field_validator("client_namespaces")
     @classmethod
     def _client_namespaces(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for name in value:
-            if not _NAMESPACE.fullmatch(name):
-                raise fail(f"{name!r} is not a Kubernetes namespace name", "use lowercase letters, digits and -")
-            if name == "vault":
-                raise fail("lists the vault namespace itself", "remove it: Vault's own namespace is always allowed")
-        if len(set(value)) != len(value):
-            raise fail("lists a namespace twice", "list each namespace once")
+        if "vault" in value:
+            raise fail("lists the vault namespace itself", "remove it: Vault's own namespace is always allowed")
         return value
 
     @field_validator("snapshot_schedule")
@@ -125,10 +125,7 @@ class VaultConfig(Frozen):
     @field_validator("monitoring")
     @classmethod
     def _thresholds(cls, value: ServiceMonitoringConfig) -> ServiceMonitoringConfig:
-        unknown = sorted(set(value.thresholds) - set(THRESHOLD_NAMES))
-        if unknown:
-            raise fail(f"sets unknown thresholds {unknown}", f"use only {', '.join(THRESHOLD_NAMES)}")
-        return value
+        return check_threshold_names(value, THRESHOLD_NAMES)
 
     def check(self, context: ServiceContext) -> None:
         """Checks against the rest of the stack, before any resource is declared."""

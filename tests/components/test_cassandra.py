@@ -272,7 +272,7 @@ def _data_group(**changes: Any) -> dict[str, Any]:
     ({"nodes_per_zone": 5}, {}, "cassandra.nodes_per_zone", "at most 4 nodes"),
     ({"size": 6, "nodes_per_zone": 2}, {}, "cassandra", "both `size` and `nodes_per_zone`"),
     ({"server_version": "4.0.3"}, {}, "cassandra.server_version", "not a supported Cassandra version"),
-    ({"client_namespaces": ["Payments"]}, {}, "cassandra.client_namespaces", "not a namespace name"),
+    ({"client_namespaces": ["Payments"]}, {}, "cassandra.client_namespaces", "not a Kubernetes namespace name"),
     ({"backup_schedule": "daily"}, {}, "cassandra.backup_schedule", "cron"),
     ({"monitoring": {"thresholds": {"heap_used_ratoi": 0.9}}}, {}, "cassandra.monitoring", "unknown thresholds"),
     ({"heap_size": 8}, {}, "cassandra.heap_size", "not a known key"),
