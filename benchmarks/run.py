@@ -20,10 +20,12 @@ from typing import Any
 import typer
 import yaml
 
-from components.regions import SUPPORTED_REGIONS
+from components.regions import ZONES_BY_REGION
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (1, 3, 10, 30)
+REGIONS = tuple(sorted(region for region, zones in ZONES_BY_REGION.items() if len(zones) >= 3))
+"""Regions with the three zones the data services need."""
 app = typer.Typer(add_completion=False)
 
 
@@ -37,9 +39,8 @@ def make_project(folder: Path, regions: int) -> list[str]:
     for index in range(regions):
         name = f"bench-{index:03d}"
         config = json.loads(json.dumps(template))
-        config["aws:region"] = SUPPORTED_REGIONS[index % len(SUPPORTED_REGIONS)]
+        config["aws:region"] = REGIONS[index % len(REGIONS)]
         config["meridian:network"]["cidr"] = f"10.{index + 1}.0.0/16"
-        config["meridian:network"]["az_count"] = 2 if config["aws:region"] == "us-west-1" else 3
         config.pop("meridian:peers", None)
         (folder / "stacks" / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": config}))
         names.append(name)
