@@ -99,8 +99,10 @@ class Cassandra(pulumi.ComponentResource):
         operator_policies = network_policies(
             f"{name}-operator", operator_ns.metadata.name, provider=provider, parent=self,
             flows=[Flow(name="webhooks-from-api-server", ports=(WEBHOOK_PORT,), from_cidrs=(args.vpc_cidr,))],
-            # API server, and the Cassandra pods' Management API / Medusa gRPC and Reaper (pod IPs are VPC IPs).
-            egress_cidrs={args.vpc_cidr: (443, MANAGEMENT_API_PORT, MEDUSA_GRPC_PORT)})
+            # API server, and the Cassandra pods' Management API / Medusa gRPC and Reaper (pod IPs are VPC IPs);
+            # 443 out for the chart's pre-upgrade CRD upgrader Job, which fetches the chart from helm.k8ssandra.io
+            # (templates/crd/batch_job.yaml at v1.32.5): without it every chart upgrade fails.
+            egress_cidrs={args.vpc_cidr: (443, MANAGEMENT_API_PORT, MEDUSA_GRPC_PORT), "0.0.0.0/0": (443,)})
         data_ns = namespace(f"{name}-namespace", NAMESPACE, provider=provider, parent=self,
                             protect=args.protect_stateful)
         data_policies = network_policies(

@@ -27,8 +27,9 @@ _MONTHS: Final = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP",
 _DAYS: Final = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 # (name, lowest, highest, names mapped to lowest.. in order); the five fields of a standard cron line, as
 # Kubernetes CronJob parses it (robfig/cron ParseStandard; `?` allowed in day-of-month and day-of-week).
+# robfig/cron v3 bounds day-of-week to 0-6 (spec.go `dow = bounds{0, 6, ...}`): `7` for Sunday is rejected.
 _CRON_FIELDS: Final = (("minute", 0, 59, ()), ("hour", 0, 23, ()), ("day of month", 1, 31, ()),
-                       ("month", 1, 12, _MONTHS), ("day of week", 0, 7, _DAYS))
+                       ("month", 1, 12, _MONTHS), ("day of week", 0, 6, _DAYS))
 
 
 def _cron_value(text: str, low: int, names: tuple[str, ...]) -> int | None:

@@ -56,12 +56,18 @@ def _roles(node_set: Mapping[str, Any]) -> set[str]:
 
 
 def _spread(node_set: Mapping[str, Any]) -> bool:
-    """The nodeSet is spread one-per-zone-at-most-skew-1 with a hard constraint."""
-    if "zoneAwareness" in node_set and (node_set["zoneAwareness"] or {}).get("topologyKey", ZONE_KEY) == ZONE_KEY:
-        return True
+    """The nodeSet is spread one-per-zone-at-most-skew-1 with a hard constraint.
+
+    A podTemplate constraint on the zone key wins over zoneAwareness' default one: ECK adds its own only when the
+    template has none on that key (PodTemplateBuilder.WithTopologySpreadConstraints at v3.5.0), so a soft or wider
+    template constraint leaves the nodeSet unspread even with zoneAwareness.
+    """
     spec = (node_set.get("podTemplate") or {}).get("spec") or {}
-    return any(c.get("topologyKey") == ZONE_KEY and c.get("maxSkew") == 1
-               and c.get("whenUnsatisfiable") == "DoNotSchedule" for c in spec.get("topologySpreadConstraints") or ())
+    zone = [c for c in spec.get("topologySpreadConstraints") or () if c.get("topologyKey") == ZONE_KEY]
+    if zone:
+        return any(c.get("maxSkew") == 1 and c.get("whenUnsatisfiable") == "DoNotSchedule" for c in zone)
+    return ("zoneAwareness" in node_set
+            and (node_set["zoneAwareness"] or {}).get("topologyKey", ZONE_KEY) == ZONE_KEY)
 
 
 def _zone_aware(node_sets: list[Mapping[str, Any]]) -> bool:

@@ -204,6 +204,10 @@ def test_network_policies_default_deny_and_only_needed_flows(plan: Plan) -> None
     assert "allow-internode-peers" not in data
     webhook = operator["allow-webhooks-from-api-server"]["ingress"][0]
     assert webhook == {"from": [{"ipBlock": {"cidr": VPC}}], "ports": [{"port": 9443, "protocol": "TCP"}]}
+    out = {rule["to"][0]["ipBlock"]["cidr"]: [p["port"] for p in rule["ports"]]
+           for rule in operator["allow-egress"]["egress"]}
+    # The chart's pre-upgrade CRD upgrader Job downloads the chart from helm.k8ssandra.io.
+    assert out == {VPC: [443, 8080, 50051], "0.0.0.0/0": [443]}
 
 
 def test_peer_regions_reach_the_internode_ports(run: Callable[..., Plan]) -> None:

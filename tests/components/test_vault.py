@@ -278,6 +278,7 @@ def _error(vault: dict[str, Any], **overrides: Any) -> ConfigError:
     ({"snapshot_schedule": "61 * * * *"}, "vault.snapshot_schedule", "minute"),
     ({"snapshot_schedule": "0 * * *"}, "vault.snapshot_schedule", "4 fields"),
     ({"snapshot_schedule": "TZ=UTC 0 * * * *"}, "vault.snapshot_schedule", "time zone"),
+    ({"snapshot_schedule": "0 3 * * 7"}, "vault.snapshot_schedule", "day of week"),  # robfig/cron: dow 0-6
     ({"snapshot_retention_days": 0}, "vault.snapshot_retention_days", "1-365"),
     ({"snapshot_retention_days": 400}, "vault.snapshot_retention_days", "1-365"),
     ({"client_namespaces": ["Payments"]}, "vault.client_namespaces", "not a Kubernetes namespace"),

@@ -76,6 +76,12 @@ def unspread_masters(spec: dict[str, Any]) -> None:
     masters["podTemplate"]["spec"]["topologySpreadConstraints"][0]["whenUnsatisfiable"] = "ScheduleAnyway"
 
 
+def soft_template_spread_over_zone_awareness(spec: dict[str, Any]) -> None:
+    # zoneAwareness kept, but the template's own zone constraint wins (ECK adds its default only when none is set)
+    masters = node_set(spec, "master")
+    masters["podTemplate"]["spec"]["topologySpreadConstraints"][0]["whenUnsatisfiable"] = "ScheduleAnyway"
+
+
 def two_zones(spec: dict[str, Any]) -> None:
     for ns in spec["nodeSets"]:
         ns["zoneAwareness"]["zones"] = ["us-east-1a", "us-east-1b"]
@@ -85,6 +91,7 @@ def two_zones(spec: dict[str, Any]) -> None:
     ("Elasticsearch", lambda s: node_set(s, "master").update(count=2), "2 masters: need an odd count >= 3"),
     ("Elasticsearch", lambda s: node_set(s, "master").update(count=1), "1 masters: need an odd count >= 3"),
     ("Elasticsearch", unspread_masters, "nodeSets ['master'] are not spread"),
+    ("Elasticsearch", soft_template_spread_over_zone_awareness, "nodeSets ['master'] are not spread"),
     ("Elasticsearch", lambda s: node_set(s, "data").update(count=2), "2 data nodes: need at least 3"),
     ("Elasticsearch", drop_zone_awareness, "no zone awareness"),
     ("Elasticsearch", two_zones, "losing the zone with 2 masters leaves 1 of 3"),
