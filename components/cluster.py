@@ -19,7 +19,7 @@ from components import cluster_addons as addons
 from components import cluster_policies as policies
 from components.cluster_nodes import create_node_groups, kubernetes_taints, node_labels
 from components.config import NodeGroupConfig
-from components.contracts import ClusterRef, NetworkRef
+from components.contracts import KUBERNETES_SERVICE_CIDR, ClusterRef, NetworkRef
 from components.irsa import issuer_host
 from components.tags import resource_tags
 
@@ -188,6 +188,8 @@ class EksCluster(pulumi.ComponentResource):
             encryption_config={"resources": ["secrets"], "provider": {"key_arn": secrets_key.arn}},
             enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),
             access_config={"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": False},
+            # Fixed, so NetworkPolicies can name the API server's ClusterIP (KUBERNETES_API_SERVICE_IP).
+            kubernetes_network_config={"ip_family": "ipv4", "service_ipv4_cidr": KUBERNETES_SERVICE_CIDR},
             # Managed add-ons below install vpc-cni, kube-proxy and coredns; no unmanaged copies first.
             bootstrap_self_managed_addons=False,
             deletion_protection=args.protect_stateful,

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Final, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
+
+KUBERNETES_SERVICE_CIDR: Final = "172.20.0.0/16"
+"""Service ClusterIP range of every cluster (set explicitly on the EKS cluster, never overlapping a VPC)."""
+KUBERNETES_API_SERVICE_IP: Final = "172.20.0.1"
+"""ClusterIP of `kubernetes.default` (the first address of the range): pods reach the API server through it."""
 
 
 @dataclass(frozen=True, kw_only=True)

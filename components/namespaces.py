@@ -9,6 +9,8 @@ from typing import Any, Final, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.contracts import KUBERNETES_API_SERVICE_IP
+
 NAME_LABEL: Final = "kubernetes.io/metadata.name"
 """Label the API server sets on every namespace: selects a namespace by name in policies."""
 MONITORING_NAMESPACE: Final = "monitoring"
@@ -89,6 +91,10 @@ def network_policies(prefix: str, namespace_name: pulumi.Input[str], *, flows: S
 
     policies = [
         policy("default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}),
+        # Pods call the API server at `kubernetes.default`'s ClusterIP; the VPC CNI's policy agent judges egress
+        # before kube-proxy translates it to the control plane's ENIs, so the ClusterIP itself must be allowed.
+        policy("allow-api-server", {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{
+            "to": [{"ipBlock": {"cidr": f"{KUBERNETES_API_SERVICE_IP}/32"}}], "ports": _ports((443,))}]}),
         policy("allow-dns", {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{
             "to": [{"namespaceSelector": {"matchLabels": {NAME_LABEL: "kube-system"}},
                     "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],

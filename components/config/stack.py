@@ -18,6 +18,7 @@ from components.config.kafka import KafkaConfig
 from components.config.logging import LoggingConfig
 from components.config.network import NetworkConfig
 from components.config.vault import VaultConfig
+from components.contracts import KUBERNETES_SERVICE_CIDR
 from components.errors import ConfigError
 from components.instance_types import memory_gib
 from components.regions import SUPPORTED_REGIONS, ZONES_BY_REGION
@@ -190,6 +191,11 @@ def _check_across_fields(config: StackConfig) -> None:
             raise ConfigError(f"{prefix}cluster.node_groups.{name}", {"min_size": sizes[0], "desired_size": sizes[1],
                               "max_size": sizes[2]}, "needs min_size <= desired_size <= max_size",
                               "order the three sizes so min <= desired <= max")
+    service_range = ipaddress.IPv4Network(KUBERNETES_SERVICE_CIDR)
+    if config.network.network.overlaps(service_range):
+        raise ConfigError(f"{prefix}network.cidr", config.network.cidr,
+                          f"overlaps the clusters' Kubernetes service range {service_range}",
+                          "pick a VPC block outside 172.20.0.0/16, for example in 10.0.0.0/8")
     context = service_context(config)
     for service in (config.cassandra, config.kafka, config.vault, config.logging):
         if service is not None:

@@ -52,3 +52,11 @@ def test_namespace_is_default_deny(plan: Plan) -> None:
     assert policies["default-deny"]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     webhook = policies["allow-webhook-from-api-server"]["spec"]["ingress"][0]
     assert webhook["from"] == [{"ipBlock": {"cidr": "10.10.0.0/16"}}]
+
+
+def test_every_namespace_may_reach_the_api_server_by_its_cluster_ip(plan: Plan) -> None:
+    policies = {manifest(r)["metadata"]["name"]: manifest(r) for r in
+                plan.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")}
+    rule = policies["allow-api-server"]["spec"]["egress"][0]
+    assert rule["to"] == [{"ipBlock": {"cidr": "172.20.0.1/32"}}]
+    assert rule["ports"] == [{"port": 443, "protocol": "TCP"}]

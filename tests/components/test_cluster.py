@@ -165,6 +165,11 @@ def _key_id(plan: Plan, key: RecordedResource) -> str:
     return str(alias.inputs["targetKeyId"])
 
 
+def test_service_range_is_fixed_so_policies_can_name_the_api_server(plan: Plan) -> None:
+    cluster = one(plan, CLUSTER)
+    assert cluster.inputs["kubernetesNetworkConfig"]["serviceIpv4Cidr"] == "172.20.0.0/16", cluster.urn
+
+
 def test_api_authentication_without_creator_admin(plan: Plan) -> None:
     cluster = one(plan, CLUSTER)
     assert cluster.inputs["accessConfig"] == {"authenticationMode": "API",

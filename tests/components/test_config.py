@@ -169,3 +169,9 @@ def test_secure_values_become_placeholders(tmp_path: Path) -> None:
     assert raw["meridian:grafana_admin"] == "[secret]"
     assert secret_keys == ["meridian:grafana_admin"]
     assert stack_names(tmp_path) == ["dev"]
+
+
+def test_vpc_must_not_overlap_the_kubernetes_service_range() -> None:
+    error = _error(raw_config(cidr="172.20.0.0/16"))
+    assert error.key == "[stack us-east-1] meridian:network.cidr"
+    assert "172.20.0.0/16" in error.problem
