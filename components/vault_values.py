@@ -143,6 +143,30 @@ def _placement(replicas: int, zones: int, node_labels: Mapping[str, str],
     }
 
 
+TLS_RELOAD_SCRIPT: Final = f"""cert={TLS_DIR}/tls.crt
+last=$(stat -L -c %Y "$cert")
+while sleep 60; do
+  now=$(stat -L -c %Y "$cert")
+  if [ "$now" != "$last" ] && pkill -HUP -x vault; then
+    echo "listener certificate renewed: sent SIGHUP to vault"; last=$now
+  fi
+done
+"""
+
+
+def tls_reloader() -> dict[str, Any]:
+    """Sidecar that sends Vault SIGHUP when cert-manager renews the listener certificate (Vault's own image)."""
+    return {
+        "name": "tls-reloader",
+        "image": f"hashicorp/vault:{VAULT_VERSION}",
+        "command": ["/bin/sh", "-ec", TLS_RELOAD_SCRIPT],
+        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                            "capabilities": {"drop": ["ALL"]}},
+        "resources": {"requests": {"cpu": "5m", "memory": "16Mi"}, "limits": {"cpu": "50m", "memory": "32Mi"}},
+        "volumeMounts": [{"name": TLS_SECRET, "mountPath": TLS_DIR, "readOnly": True}],
+    }
+
+
 def chart_values(*, replicas: int, zones: int, region: str, node_labels: Mapping[str, str],
                  taints: Sequence[Mapping[str, str]], storage_class: str, cpu_millicores: int, memory_gib: float,
                  data_disk_gib: int, audit_disk_gib: int, role_arn: pulumi.Input[str],
@@ -172,6 +196,11 @@ def chart_values(*, replicas: int, zones: int, region: str, node_labels: Mapping
             "volumeMounts": [{"name": TLS_SECRET, "mountPath": TLS_DIR, "readOnly": True},
                              {"name": "tmp", "mountPath": "/tmp"}],  # the start script writes its config here
             **_placement(replicas, zones, node_labels, taints),
+            # Vault reads its listener certificate once and reloads it only on SIGHUP; cert-manager renews it
+            # a month before expiry. The sidecar sees the renewed file and signals Vault (same user, shared PID
+            # namespace), so no pod serves an expired certificate and no restart is needed.
+            "shareProcessNamespace": True,
+            "extraContainers": [tls_reloader()],
             "networkPolicy": {"enabled": False},  # Meridian's own default-deny policies cover the namespace
             "dataStorage": {**volume, "size": f"{data_disk_gib}Gi", "mountPath": DATA_DIR},
             "auditStorage": {**volume, "size": f"{audit_disk_gib}Gi", "mountPath": AUDIT_DIR},

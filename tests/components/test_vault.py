@@ -71,6 +71,20 @@ def test_chart_values_match_the_charts_schema_and_keys() -> None:
     assert unknown_value_keys({"server": {"haa": {}}}, chart_default_values("vault")) == ["server.haa"]
 
 
+def test_renewed_listener_certificates_are_reloaded_without_a_restart(plan: Plan) -> None:
+    release, values = _values(plan)
+    server = values["server"]
+    assert server["shareProcessNamespace"] is True, f"{release.urn}: the reloader must see Vault's process"
+    (reloader,) = server["extraContainers"]
+    assert reloader["image"] == server["image"]["repository"] + ":" + server["image"]["tag"], release.urn
+    script = reloader["command"][-1]
+    assert "/vault/userconfig/vault-tls/tls.crt" in script and "pkill -HUP -x vault" in script, release.urn
+    assert {"name": "vault-tls", "mountPath": "/vault/userconfig/vault-tls", "readOnly": True} in \
+        reloader["volumeMounts"], release.urn
+    assert reloader["securityContext"]["readOnlyRootFilesystem"] is True, release.urn
+    assert "runAsUser" not in reloader.get("securityContext", {}), "same user as Vault, so it may signal it"
+
+
 def test_release_is_pinned_protected_and_valid(plan: Plan) -> None:
     release, values = _values(plan)
     rendered = helm_release(release)
