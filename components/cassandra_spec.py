@@ -13,12 +13,12 @@ from typing import Any, Final
 import pulumi
 
 from components.config.cassandra import CassandraConfig
+from components.contracts import ZONE_LABEL, tolerations
 
 OPERATOR_NAMESPACE: Final = "k8ssandra-operator"
 NAMESPACE: Final = "cassandra"
 SERVICE_ACCOUNT: Final = "cassandra"
 """Service account of the Cassandra pods; Medusa runs as their sidecar, so it is also Medusa's (IRSA)."""
-ZONE_LABEL: Final = "topology.kubernetes.io/zone"
 KEYSTORE_PASSWORD_SECRET: Final = "cassandra-keystore-password"
 INTERNODE_TLS_SECRET: Final = "cassandra-internode-tls"
 CLIENT_TLS_SECRET: Final = "cassandra-client-tls"
@@ -70,12 +70,6 @@ def racks(placement: Placement) -> list[dict[str, Any]]:
     """One rack per zone, pinned to that zone's data nodes through required node affinity."""
     return [{"name": zone, "nodeAffinityLabels": {**placement.node_labels, ZONE_LABEL: zone}}
             for zone in placement.zones]
-
-
-def tolerations(taints: Sequence[Mapping[str, str]]) -> list[dict[str, str]]:
-    """Tolerations matching the data nodes' taints exactly."""
-    return [{"key": taint["key"], "operator": "Equal", "value": taint.get("value", ""), "effect": taint["effect"]}
-            for taint in taints]
 
 
 def cassandra_yaml(config: CassandraConfig) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any, Final
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.contracts import CertificatesRef, ClusterRef, MonitoringContract, ScrapeTarget
+from components.contracts import ZONE_LABEL, CertificatesRef, ClusterRef, MonitoringContract, ScrapeTarget
 from components.helm import helm_release
 from components.namespaces import Flow, namespace, network_policies, prometheus_scrape
 
@@ -41,7 +41,7 @@ class CertificatesArgs:
 def _spread(component: str) -> list[dict[str, Any]]:
     labels = {"app.kubernetes.io/instance": "cert-manager",
               "app.kubernetes.io/component": component or "controller"}
-    return [{"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway",
+    return [{"maxSkew": 1, "topologyKey": ZONE_LABEL, "whenUnsatisfiable": "ScheduleAnyway",
              "labelSelector": {"matchLabels": labels}}]
 
 

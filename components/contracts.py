@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+ZONE_LABEL: Final = "topology.kubernetes.io/zone"
+"""Node label naming a node's availability zone: the key of every zone spread, rack and affinity."""
 KUBERNETES_SERVICE_CIDR: Final = "172.20.0.0/16"
 """Service ClusterIP range of every cluster (set explicitly on the EKS cluster, never overlapping a VPC)."""
 KUBERNETES_API_SERVICE_IP: Final = "172.20.0.1"
 """ClusterIP of `kubernetes.default` (the first address of the range): pods reach the API server through it."""
+
+
+def tolerations(taints: Sequence[Mapping[str, str]]) -> list[dict[str, str]]:
+    """Tolerations matching taints exactly (Kubernetes spelling), e.g. the data nodes' `ClusterRef.data_node_taints`."""
+    return [{"key": taint["key"], "operator": "Equal", "value": taint.get("value", ""), "effect": taint["effect"]}
+            for taint in taints]
 
 
 @dataclass(frozen=True, kw_only=True)

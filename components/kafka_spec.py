@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from components.config.kafka import KAFKA_VERSIONS, KafkaConfig, KafkaTopicConfig, KafkaUserConfig
+from components.contracts import ZONE_LABEL, tolerations
 from components.namespaces import NAME_LABEL
 
 API_VERSION: Final = "kafka.strimzi.io/v1"
@@ -19,7 +20,6 @@ CLUSTER: Final = "meridian"
 """Name of the Kafka resource; Strimzi derives pod, service and secret names from it."""
 NAMESPACE: Final = "kafka"
 OPERATOR_NAMESPACE: Final = "strimzi"
-ZONE_KEY: Final = "topology.kubernetes.io/zone"
 HOSTNAME_KEY: Final = "kubernetes.io/hostname"
 TLS_PORT: Final = 9093
 METRICS_PORT: Final = 9404
@@ -59,7 +59,7 @@ def _spread(pool: str, zones: int) -> list[dict[str, Any]]:
     selector = {"matchLabels": {**CLUSTER_LABEL, "strimzi.io/pool-name": pool}}
     return [
         # Hard: at most one pod more in any zone than in another, counting all `zones` even when one has no node yet.
-        {"maxSkew": 1, "topologyKey": ZONE_KEY, "whenUnsatisfiable": "DoNotSchedule", "minDomains": zones,
+        {"maxSkew": 1, "topologyKey": ZONE_LABEL, "whenUnsatisfiable": "DoNotSchedule", "minDomains": zones,
          "labelSelector": selector},
         {"maxSkew": 1, "topologyKey": HOSTNAME_KEY, "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": selector},
     ]
@@ -69,12 +69,11 @@ def pod_template(pool: str, placement: Placement) -> dict[str, Any]:
     """Node pool `template.pod`: data nodes only (the Strimzi pod template has no nodeSelector: node affinity
     instead), inside the cluster's zones, spread evenly across them, tolerating the data taints."""
     match = [{"key": key, "operator": "In", "values": [value]} for key, value in sorted(placement.node_labels.items())]
-    match.append({"key": ZONE_KEY, "operator": "In", "values": list(placement.zones)})
+    match.append({"key": ZONE_LABEL, "operator": "In", "values": list(placement.zones)})
     return {
         "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
             "nodeSelectorTerms": [{"matchExpressions": match}]}}},
-        "tolerations": [{"key": taint["key"], "operator": "Equal", "value": taint["value"],
-                         "effect": taint["effect"]} for taint in placement.taints],
+        "tolerations": tolerations(placement.taints),
         "topologySpreadConstraints": _spread(pool, len(placement.zones)),
     }
 
@@ -131,7 +130,7 @@ def kafka_spec(config: KafkaConfig, *, client_namespaces: Sequence[str], peer_ci
                            "authentication": {"type": "tls"},
                            "networkPolicyPeers": listener_peers(client_namespaces, peer_cidrs)}],
             "authorization": {"type": "simple"},
-            "rack": {"type": "topology-label", "topologyKey": ZONE_KEY},
+            "rack": {"type": "topology-label", "topologyKey": ZONE_LABEL},
             "config": broker_config(config),
             "metricsConfig": {"type": "jmxPrometheusExporter", "valueFrom": {
                 "configMapKeyRef": {"name": METRICS_CONFIGMAP, "key": "kafka-metrics-config.yml"}}},
@@ -179,7 +178,7 @@ def chart_values(*, replicas: int = 2) -> dict[str, Any]:
         "watchNamespaces": [NAMESPACE],
         "leaderElection": {"enable": True},
         "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
-        "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": ZONE_KEY, "whenUnsatisfiable": "ScheduleAnyway",
+        "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": ZONE_LABEL, "whenUnsatisfiable": "ScheduleAnyway",
                                        "labelSelector": {"matchLabels": {"name": "strimzi-cluster-operator"}}}],
         "generateNetworkPolicy": True,
         "generatePodDisruptionBudget": True,

@@ -13,13 +13,13 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from components.config.logging import LoggingConfig
+from components.contracts import ZONE_LABEL
 from components.logging_specs import (
     ELASTIC_USER_SECRET,
     ES_URL,
     HTTP_CA_SECRET,
     ILM_POLICY,
     NAMESPACE,
-    ZONE_KEY,
 )
 from components.namespaces import NON_ROOT_UID
 
@@ -154,7 +154,7 @@ def operator_values(replicas: int = 2) -> dict[str, Any]:
         "managedNamespaces": [NAMESPACE],
         "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
         "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
-            "weight": 100, "podAffinityTerm": {"topologyKey": ZONE_KEY,
+            "weight": 100, "podAffinityTerm": {"topologyKey": ZONE_LABEL,
                                                "labelSelector": {"matchLabels": selector}}}]}},
         "webhook": {"enabled": True, "port": WEBHOOK_PORT},
         # zoneAwareness needs the zone label exposed to pods (ECK validations.go, notAllowedNodesLabelMsg).

@@ -16,7 +16,7 @@ from typing import Any, Final
 import pulumi
 
 from components.config.logging import LoggingConfig, container_memory_gib
-from components.contracts import ClusterRef
+from components.contracts import ZONE_LABEL, ClusterRef, tolerations
 
 NAMESPACE: Final = "logging"
 OPERATOR_NAMESPACE: Final = "elastic-system"
@@ -26,7 +26,6 @@ BEAT_NAME: Final = "filebeat"
 ES_SERVICE_ACCOUNT: Final = "elasticsearch"
 BEAT_SERVICE_ACCOUNT: Final = "filebeat"
 ILM_POLICY: Final = "meridian-logs"
-ZONE_KEY: Final = "topology.kubernetes.io/zone"
 DATA_VOLUME: Final = "elasticsearch-data"
 """ECK requires this claim name for the data volume (pvcNotMountedStatefulErrMsg in ECK's validations.go)."""
 HTTP_PORT: Final = 9200
@@ -66,12 +65,11 @@ class Placement:
 
     def tolerations(self) -> list[dict[str, str]]:
         """Tolerations of the data nodes' taints."""
-        return [{"key": taint["key"], "operator": "Equal", "value": taint["value"], "effect": taint["effect"]}
-                for taint in self.taints]
+        return tolerations(self.taints)
 
 
 def _zone_spread(labels: Mapping[str, str]) -> list[dict[str, Any]]:
-    return [{"maxSkew": 1, "topologyKey": ZONE_KEY, "whenUnsatisfiable": "DoNotSchedule",
+    return [{"maxSkew": 1, "topologyKey": ZONE_LABEL, "whenUnsatisfiable": "DoNotSchedule",
              "labelSelector": {"matchLabels": dict(labels)}}]
 
 
@@ -90,7 +88,7 @@ def _node_set(name: str, count: int, roles: list[str], heap_gib: int, cpu: float
         "name": name,
         "count": count,
         "config": {"node.roles": roles},
-        "zoneAwareness": {"topologyKey": ZONE_KEY, "zones": list(placement.zones)},
+        "zoneAwareness": {"topologyKey": ZONE_LABEL, "zones": list(placement.zones)},
         "resources": {"requests": {"cpu": f"{cpu:g}", "memory": memory}, "limits": {"memory": memory}},
         "podTemplate": {
             "metadata": {"labels": {"app.kubernetes.io/part-of": "meridian", "meridian.io/es-node-set": name}},

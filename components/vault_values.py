@@ -11,6 +11,8 @@ from typing import Any, Final
 
 import pulumi
 
+from components.contracts import ZONE_LABEL, tolerations
+
 NAMESPACE: Final = "vault"
 RELEASE: Final = "vault"
 """Helm release name; the chart's fullname is then `vault`: services vault, vault-active, vault-internal."""
@@ -23,7 +25,6 @@ TLS_SECRET: Final = "vault-tls"
 TLS_DIR: Final = f"/vault/userconfig/{TLS_SECRET}"
 DATA_DIR: Final = "/vault/data"
 AUDIT_DIR: Final = "/vault/audit"
-ZONE_KEY: Final = "topology.kubernetes.io/zone"
 HOST_KEY: Final = "kubernetes.io/hostname"
 SERVER_LABELS: Final = {"app.kubernetes.io/name": "vault", "app.kubernetes.io/instance": RELEASE,
                         "component": "server"}
@@ -135,11 +136,10 @@ def _placement(replicas: int, zones: int, node_labels: Mapping[str, str],
         # One pod per node, and at most ceil(n/zones) per zone: maxSkew 1, DoNotSchedule, counted over all zones.
         "affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
             {"labelSelector": selector, "topologyKey": HOST_KEY}]}},
-        "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": ZONE_KEY, "whenUnsatisfiable": "DoNotSchedule",
+        "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": ZONE_LABEL, "whenUnsatisfiable": "DoNotSchedule",
                                        "minDomains": zones, "labelSelector": selector}],
         "nodeSelector": dict(node_labels),
-        "tolerations": [{"key": taint["key"], "operator": "Equal", "value": taint["value"],
-                         "effect": taint["effect"]} for taint in taints],
+        "tolerations": tolerations(taints),
     }
 
 

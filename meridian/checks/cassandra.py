@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from components.contracts import ZONE_LABEL
 from meridian.checks.verdict import Verdict
 from meridian.synth.plan import Plan
 from meridian.synth.render import manifest
 
 SERVICE: Final = "cassandra"
 CHECK: Final = "zone-loss"
-ZONE_LABEL: Final = "topology.kubernetes.io/zone"
 MIN_RACKS: Final = 3
 MIN_RF: Final = 3
 

@@ -15,13 +15,13 @@ import math
 from collections.abc import Mapping
 from typing import Any, Final
 
+from components.contracts import ZONE_LABEL
 from meridian.checks.verdict import Verdict
 from meridian.synth.mocks import RecordedResource
 from meridian.synth.plan import Plan
 from meridian.synth.render import manifest
 
 CHECK: Final = "zone-loss"
-ZONE_KEY: Final = "topology.kubernetes.io/zone"
 DEFAULT_ZONES: Final = 3
 DATA_ROLES: Final = frozenset({"data", "data_content", "data_hot"})
 REPLICAS_PATH: Final = "setup.template.settings.index.number_of_replicas"
@@ -63,11 +63,11 @@ def _spread(node_set: Mapping[str, Any]) -> bool:
     template constraint leaves the nodeSet unspread even with zoneAwareness.
     """
     spec = (node_set.get("podTemplate") or {}).get("spec") or {}
-    zone = [c for c in spec.get("topologySpreadConstraints") or () if c.get("topologyKey") == ZONE_KEY]
+    zone = [c for c in spec.get("topologySpreadConstraints") or () if c.get("topologyKey") == ZONE_LABEL]
     if zone:
         return any(c.get("maxSkew") == 1 and c.get("whenUnsatisfiable") == "DoNotSchedule" for c in zone)
     return ("zoneAwareness" in node_set
-            and (node_set["zoneAwareness"] or {}).get("topologyKey", ZONE_KEY) == ZONE_KEY)
+            and (node_set["zoneAwareness"] or {}).get("topologyKey", ZONE_LABEL) == ZONE_LABEL)
 
 
 def _zone_aware(node_sets: list[Mapping[str, Any]]) -> bool:

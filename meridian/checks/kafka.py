@@ -20,13 +20,13 @@ import math
 from dataclasses import dataclass
 from typing import Any, Final
 
+from components.contracts import ZONE_LABEL
 from meridian.checks.verdict import Verdict
 from meridian.synth.plan import Plan
 from meridian.synth.render import manifest
 
 SERVICE: Final = "kafka"
 CHECK: Final = "zone-loss"
-ZONE_KEY: Final = "topology.kubernetes.io/zone"
 MIN_REPLICAS: Final = 3
 # Kafka's own defaults when spec.kafka.config leaves a key out (Apache Kafka 4.x broker configs).
 KAFKA_DEFAULTS: Final[dict[str, Any]] = {
@@ -52,7 +52,7 @@ def _zones(pod: dict[str, Any]) -> tuple[str, ...]:
     zones: list[str] = []
     for term in required.get("nodeSelectorTerms") or []:
         for expression in term.get("matchExpressions") or []:
-            if expression.get("key") == ZONE_KEY and expression.get("operator") == "In":
+            if expression.get("key") == ZONE_LABEL and expression.get("operator") == "In":
                 zones.extend(value for value in expression.get("values") or [] if value not in zones)
     return tuple(zones)
 
@@ -60,7 +60,7 @@ def _zones(pod: dict[str, Any]) -> tuple[str, ...]:
 def _worst_zone(pod: dict[str, Any], pool: str, replicas: int, zones: int) -> int:
     for constraint in pod.get("topologySpreadConstraints") or []:
         labels = (constraint.get("labelSelector") or {}).get("matchLabels") or {}
-        if (constraint.get("topologyKey") == ZONE_KEY and constraint.get("whenUnsatisfiable") == "DoNotSchedule"
+        if (constraint.get("topologyKey") == ZONE_LABEL and constraint.get("whenUnsatisfiable") == "DoNotSchedule"
                 and labels.get("strimzi.io/pool-name") in (None, pool)
                 and int(constraint.get("minDomains") or 1) >= zones > 0):
             skew = int(constraint.get("maxSkew", 1))
@@ -101,7 +101,7 @@ class _Judge:
         brokers = [pool for pool in pools if "broker" in pool.roles]
         self.brokers = sum(pool.replicas for pool in brokers)
         self.brokers_per_zone = sum(pool.worst_zone for pool in brokers)
-        self.rack_aware = (self.kafka_spec.get("rack") or {}).get("topologyKey") == ZONE_KEY
+        self.rack_aware = (self.kafka_spec.get("rack") or {}).get("topologyKey") == ZONE_LABEL
         zones = len({zone for pool in brokers for zone in pool.zones})
         # Zones that surely hold a broker: no zone takes more than brokers_per_zone of them.
         spread = math.ceil(self.brokers / self.brokers_per_zone) if self.brokers_per_zone else 0

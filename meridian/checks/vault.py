@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from components.contracts import ZONE_LABEL
 from meridian.checks.verdict import Verdict
 from meridian.synth.mocks import RecordedResource
 from meridian.synth.plan import Plan
 from meridian.synth.render import HELM_RELEASE, helm_release, manifest
 
 CHART: Final = "vault"
-ZONE_KEY: Final = "topology.kubernetes.io/zone"
 DEFAULT_ZONES: Final = 3
 CHART_DEFAULT_REPLICAS: Final = 3
 """`server.ha.replicas` in the vault chart's values.yaml, used when the values leave it out."""
@@ -41,16 +41,16 @@ def _zone_spread(server: dict[str, Any], pods: dict[str, str]) -> tuple[list[dic
     constraints = server.get("topologySpreadConstraints")
     if isinstance(constraints, str):
         return [], "server.topologySpreadConstraints is a template string, which the check cannot count"
-    zone = [c for c in constraints or [] if isinstance(c, dict) and c.get("topologyKey") == ZONE_KEY]
+    zone = [c for c in constraints or [] if isinstance(c, dict) and c.get("topologyKey") == ZONE_LABEL]
     if not zone:
-        return [], f"no topology spread constraint on {ZONE_KEY}"
+        return [], f"no topology spread constraint on {ZONE_LABEL}"
     hard = [c for c in zone if c.get("whenUnsatisfiable") == "DoNotSchedule"]
     if not hard:
-        return [], f"the {ZONE_KEY} spread is only ScheduleAnyway, so the scheduler may stack voters in one zone"
+        return [], f"the {ZONE_LABEL} spread is only ScheduleAnyway, so the scheduler may stack voters in one zone"
     matching = [c for c in hard if (selector := (c.get("labelSelector") or {}).get("matchLabels"))
                 and all(pods.get(key) == value for key, value in selector.items())]
     if not matching:
-        return [], f"the {ZONE_KEY} spread's labelSelector does not select the server pods {pods}"
+        return [], f"the {ZONE_LABEL} spread's labelSelector does not select the server pods {pods}"
     return matching, None
 
 
