@@ -204,15 +204,15 @@ class Cassandra(pulumi.ComponentResource):
                      for slo in monitoring.slos)
         defaults = tuple(SloSpec(name=slo, objective=objective, description=text)
                          for slo, objective, text in DEFAULT_SLOS)
-        # k8ssandra-operator creates the ServiceMonitor `<cluster>-<dc>-cass-servicemonitor` itself (telemetry.
-        # prometheus.enabled): port `metrics` of the all-pods Service, every 15 s
-        # (pkg/telemetry/prom_cass_servicemonitor.go), once the Prometheus CRDs exist.
+        # The monitoring component creates the ServiceMonitor (port `metrics` of the all-pods Service, every 15 s,
+        # as pkg/telemetry/prom_cass_servicemonitor.go would), not the operator: it keeps the exporter's `cluster`
+        # label as `cassandra_cluster` and does not depend on the Prometheus CRDs existing before the operator.
         selector: dict[str, str] = {"app.kubernetes.io/managed-by": "cass-operator",
                                     "cassandra.datastax.com/prom-metrics": "true", **pods}
         return MonitoringContract(
             kind=COMPONENT, region=cluster.region, cluster=cluster.cluster_name, namespace=NAMESPACE,
-            scrape=(ScrapeTarget(kind="ServiceMonitor", namespace=NAMESPACE, selector=selector, port="metrics",
-                                 interval_seconds=15, created_by_operator=True),),
+            scrape=(ScrapeTarget(kind="ServiceMonitor", job="cassandra", namespace=NAMESPACE, selector=selector,
+                                 port="metrics", interval_seconds=15, exporter_cluster_label="cassandra_cluster"),),
             exporter=EXPORTER, thresholds={**DEFAULT_THRESHOLDS, **monitoring.thresholds}, slos=slos or defaults,
             replicas=config.datacenter_size(len(cluster.zones)),
             labels={"cassandra_cluster": config.cluster_name, "datacenter": cluster.region})

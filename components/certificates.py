@@ -104,7 +104,8 @@ class Certificates(pulumi.ComponentResource):
                                    ca_secret_name=CA_SECRET)
         self.contract = MonitoringContract(
             kind="cert-manager", region=region, cluster=args.cluster.cluster_name, namespace=NAMESPACE,
-            scrape=(ScrapeTarget(kind="ServiceMonitor", namespace=NAMESPACE, port="tcp-prometheus-servicemonitor",
+            scrape=(ScrapeTarget(kind="ServiceMonitor", job="cert-manager", namespace=NAMESPACE,
+                                 port="tcp-prometheus-servicemonitor",
                                  selector={"app.kubernetes.io/name": "cert-manager",
                                            "app.kubernetes.io/component": "controller"}),),
             exporter="cert-manager", replicas=args.replicas)

@@ -99,6 +99,9 @@ class ScrapeTarget:
     """How Prometheus scrapes one set of a service's endpoints."""
 
     kind: Literal["ServiceMonitor", "PodMonitor"]
+    job: str
+    """Value of the `job` label on the scraped series (the generated monitor sets it; for monitors the operator or
+    chart creates, the value it uses). Target-down alerts and dashboards select by it."""
     namespace: str
     selector: dict[str, str]
     """matchLabels of the Services (ServiceMonitor) or Pods (PodMonitor) to scrape."""
@@ -115,6 +118,9 @@ class ScrapeTarget:
     """(Secret name, key) in the target's namespace holding the CA that signed the target's certificate."""
     tls_server_name: str | None = None
     """Name to verify the target's certificate against (certificates carry service names, not pod IPs)."""
+    exporter_cluster_label: str | None = None
+    """Label to keep the exporter's own `cluster` label under (Cassandra's and Elasticsearch's exporters name
+    their service cluster `cluster`, which the platform's `cluster` target label displaces to `exported_cluster`)."""
 
 
 @dataclass(frozen=True, kw_only=True)

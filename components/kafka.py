@@ -56,14 +56,15 @@ def _placement(cluster: ClusterRef) -> spec.Placement:
 
 def kafka_contract(config: KafkaConfig, *, region: str, cluster_name: str) -> MonitoringContract:
     """Scrape targets (PodMonitors: Strimzi creates none), exporter flavour, thresholds and SLOs."""
-    def pod_monitor(ns: str, selector: dict[str, str], port: str = spec.METRICS_PORT_NAME) -> ScrapeTarget:
-        return ScrapeTarget(kind="PodMonitor", namespace=ns, selector=selector, port=port)
+    def pod_monitor(job: str, ns: str, selector: dict[str, str], port: str = spec.METRICS_PORT_NAME) -> ScrapeTarget:
+        return ScrapeTarget(kind="PodMonitor", job=job, namespace=ns, selector=selector, port=port)
 
     return MonitoringContract(
         kind="kafka", region=region, cluster=cluster_name, namespace=spec.NAMESPACE,
-        scrape=(pod_monitor(spec.NAMESPACE, dict(spec.KAFKA_POD_LABELS)),
-                pod_monitor(spec.NAMESPACE, dict(spec.EXPORTER_POD_LABELS)),
-                pod_monitor(spec.OPERATOR_NAMESPACE, dict(spec.OPERATOR_POD_LABELS), port="http")),
+        scrape=(pod_monitor("kafka", spec.NAMESPACE, dict(spec.KAFKA_POD_LABELS)),
+                pod_monitor("kafka-exporter", spec.NAMESPACE, dict(spec.EXPORTER_POD_LABELS)),
+                pod_monitor("strimzi-cluster-operator", spec.OPERATOR_NAMESPACE, dict(spec.OPERATOR_POD_LABELS),
+                            port="http")),
         exporter=metrics.EXPORTER, thresholds=metrics.thresholds(config.monitoring),
         slos=metrics.slos(config.monitoring), replicas=config.brokers + config.controllers,
         labels={"kafka_cluster": spec.CLUSTER})

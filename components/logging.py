@@ -187,8 +187,9 @@ class Logging(pulumi.ComponentResource):
         self.elasticsearch_url = ES_URL
         self.contract = MonitoringContract(
             kind="elasticsearch", region=cluster.region, cluster=cluster.cluster_name, namespace=NAMESPACE,
-            scrape=(ScrapeTarget(kind="ServiceMonitor", namespace=NAMESPACE, selector=dict(EXPORTER_LABELS),
-                                 port=EXPORTER_PORT_NAME, created_by_operator=False),),
+            scrape=(ScrapeTarget(kind="ServiceMonitor", job="elasticsearch-exporter", namespace=NAMESPACE,
+                                 selector=dict(EXPORTER_LABELS), port=EXPORTER_PORT_NAME,
+                                 exporter_cluster_label="es_cluster"),),
             # prometheus-community/elasticsearch_exporter v1.11.0 (metric names: its metrics.md).
             exporter="elasticsearch_exporter",
             thresholds={**DEFAULT_THRESHOLDS, **config.monitoring.thresholds},

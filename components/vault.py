@@ -151,8 +151,9 @@ class Vault(pulumi.ComponentResource):
             kind="vault", region=region, cluster=cluster.cluster_name, namespace=NAMESPACE,
             # Every pod serves its own metrics (listener unauthenticated_metrics_access; hashicorp/vault
             # http/sys_metrics.go handleMetricsUnauthenticated), so scrape all pods through vault-internal.
-            scrape=(ScrapeTarget(kind="ServiceMonitor", namespace=NAMESPACE, selector=dict(INTERNAL_SERVICE_LABELS),
-                                 port="https", path="/v1/sys/metrics", scheme="https",
+            scrape=(ScrapeTarget(kind="ServiceMonitor", job="vault", namespace=NAMESPACE,
+                                 selector=dict(INTERNAL_SERVICE_LABELS), port="https", path="/v1/sys/metrics",
+                                 scheme="https",
                                  params={"format": ("prometheus",)}, tls_ca_secret=(TLS_SECRET, "ca.crt"),
                                  tls_server_name=f"vault-internal.{NAMESPACE}.svc"),),
             exporter=EXPORTER,

@@ -225,7 +225,7 @@ def test_peer_regions_reach_the_internode_ports(run: Callable[..., Plan]) -> Non
     ({"thresholds": {"pending_compactions": 50}, "slos": [{"name": "read_availability", "objective": 0.9995}]},
      50, [("read_availability", 0.9995)]),
 ])
-def test_contract_names_the_operator_made_service_monitor_and_merges_config(
+def test_contract_asks_for_a_relabelling_service_monitor_and_merges_config(
         run: Callable[..., Plan], monitoring: dict[str, Any], pending: float,
         slos: list[tuple[str, float]]) -> None:
     made: list[Cassandra] = []
@@ -235,8 +235,9 @@ def test_contract_names_the_operator_made_service_monitor_and_merges_config(
         "cassandra", "us-east-1", "meridian-us-east-1", "cassandra")
     assert contract.exporter == EXPORTER and contract.replicas == 3
     (target,) = contract.scrape
-    assert (target.kind, target.namespace, target.port, target.created_by_operator) == (
-        "ServiceMonitor", "cassandra", "metrics", True)
+    assert (target.kind, target.job, target.namespace, target.port, target.created_by_operator) == (
+        "ServiceMonitor", "cassandra", "cassandra", "metrics", False)
+    assert target.exporter_cluster_label == "cassandra_cluster"
     assert target.selector == {"app.kubernetes.io/managed-by": "cass-operator",
                                "cassandra.datastax.com/prom-metrics": "true",
                                "cassandra.datastax.com/cluster": "meridian",
