@@ -108,7 +108,9 @@ class Certificates(pulumi.ComponentResource):
                                  port="tcp-prometheus-servicemonitor",
                                  selector={"app.kubernetes.io/name": "cert-manager",
                                            "app.kubernetes.io/component": "controller"}),),
-            exporter="cert-manager", replicas=args.replicas)
+            exporter="cert-manager", replicas=args.replicas,
+            # Certificates renew at 2/3 of their lifetime (cert-manager's default); these warn when renewal stalls.
+            thresholds={"expiry_warning_days": 21.0, "expiry_critical_days": 7.0})
         self.register_outputs({"clusterIssuer": issuer_name})
 
     def _custom(self, resource_name: str, kind: str, metadata: Mapping[str, str], spec: Mapping[str, Any],

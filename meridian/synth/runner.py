@@ -42,13 +42,17 @@ def run_program(program: Callable[[], None], *, stack: str, region: str,
 
 
 def run_main(main_path: Path, *, stack: str, region: str, config: Mapping[str, str],
-             secret_keys: list[str] | None = None,
-             monitor: RecordingMonitor | None = None) -> list[RecordedResource]:
-    """Run the project's `__main__.py` as `pulumi up` would, under the recording mocks."""
+             secret_keys: list[str] | None = None, monitor: RecordingMonitor | None = None,
+             globals_out: dict[str, Any] | None = None) -> list[RecordedResource]:
+    """Run the project's `__main__.py` as `pulumi up` would, under the recording mocks.
+
+    `globals_out` receives the program's module globals (its `platform`, for the contracts it collected).
+    """
 
     def program() -> None:
         namespace: dict[str, Any] = runpy.run_path(str(main_path), run_name="__main__")
-        del namespace
+        if globals_out is not None:
+            globals_out.update(namespace)
 
     return run_program(program, stack=stack, region=region, config=config, secret_keys=secret_keys,
                        monitor=monitor)

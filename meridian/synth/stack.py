@@ -6,8 +6,10 @@ import json
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from components.config import parse_stack_config
+from components.contracts import MonitoringContract
 from components.fleet import read_stack_config
 from meridian.checks.failure_domains import zone_loss_verdicts
 from meridian.checks.verdict import Verdict
@@ -40,17 +42,25 @@ class _WarningCollector(logging.Handler):
 
 def synth_plan(project_dir: Path, stack: str) -> tuple[Plan, list[str]]:
     """Run the program for `stack` and return its Plan and the warnings it logged."""
+    plan, warnings, _ = synth_program(project_dir, stack)
+    return plan, warnings
+
+
+def synth_program(project_dir: Path, stack: str) -> tuple[Plan, list[str], list[MonitoringContract]]:
+    """Run the program for `stack`: its Plan, the warnings it logged, and its platform's MonitoringContracts."""
     raw, secret_keys = read_stack_config(project_dir, stack)
     region = parse_stack_config(stack, raw).region
     collector = _WarningCollector()
     logger = logging.getLogger(ENGINE_LOGGER)
     logger.addHandler(collector)
     try:
+        program_globals: dict[str, Any] = {}
         resources = run_main(project_dir / "__main__.py", stack=stack, region=region, config=raw,
-                             secret_keys=secret_keys)
+                             secret_keys=secret_keys, globals_out=program_globals)
     finally:
         logger.removeHandler(collector)
-    return Plan(stack, tuple(resources)), collector.messages
+    contracts: list[MonitoringContract] = list(program_globals["platform"].contracts)
+    return Plan(stack, tuple(resources)), collector.messages, contracts
 
 
 def synth_stack(project_dir: Path, stack: str, build_dir: Path) -> SynthResult:
