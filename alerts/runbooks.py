@@ -52,7 +52,9 @@ def runbook_entry(kind: str, alert: str) -> dict[str, Any]:
 
 
 def runbook_pages(contracts: list[MonitoringContract], obs: ObservabilityConfig) -> dict[str, str]:
-    """Relative path (`<kind>/<Alert>.md`) to markdown, for every alert the contracts' rule files define."""
+    """Relative path (`<kind>/<Alert>.md`) to markdown, for every alert the contracts' rule files define.
+
+    Pages hold what does not vary by region (thresholds and severities do), so one set serves every stack."""
     template = _ENV.get_template("runbook.md.j2")
     pages: dict[str, str] = {}
     for contract in contracts:
@@ -63,8 +65,7 @@ def runbook_pages(contracts: list[MonitoringContract], obs: ObservabilityConfig)
                 continue
             context = {"ns": contract.namespace, "kind": contract.kind}
             entry = {key: _expand(value, context) for key, value in runbook_entry(contract.kind, name).items()}
-            pages[path] = template.render(alert=name, kind=contract.kind, severity=rule["labels"]["severity"],
-                                          summary=rule["annotations"]["summary"], expr=rule["expr"], **entry)
+            pages[path] = template.render(alert=name, kind=contract.kind, **entry)
     return dict(sorted(pages.items()))
 
 

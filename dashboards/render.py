@@ -32,7 +32,7 @@ def kind_dashboard(contract: MonitoringContract, obs: ObservabilityConfig) -> di
 
 def dashboards(contracts: list[MonitoringContract], obs: ObservabilityConfig) -> dict[str, dict[str, Any]]:
     """File name (`<kind>.json`, `region-overview.json`, `fleet-overview.json`) to dashboard model."""
-    from dashboards import fleet, overview
+    from dashboards import fleet, overview  # they import this module's `module_name`
 
     files = {f"{contract.kind}.json": kind_dashboard(contract, obs) for contract in contracts}
     if contracts:

@@ -1,4 +1,4 @@
-"""The `meridian` command line: synth (and, in later work, diff, preview-summary, verify, vault)."""
+"""The `meridian` command line: synth, runbooks (and, in later work, diff, preview-summary, verify, vault)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from rich.table import Table
 
 from components.errors import ConfigError
 from components.fleet import load_fleet, stack_names
+from meridian.runbooks import fleet_contracts, render_runbooks, write_runbooks
 from meridian.synth.stack import SynthResult, synth_stack
 
 app = typer.Typer(help="Meridian: render, check and operate the multi-region platform.", no_args_is_help=True)
@@ -76,6 +77,21 @@ def synth(
     if failed:
         console.print(f"[red]{len(failed)} service(s) would lose quorum or data with one zone lost[/]")
         raise typer.Exit(code=1)
+
+
+@app.command()
+def runbooks(
+    out: Annotated[Path, typer.Option(help="Folder for the pages (where runbook_url points).")] = Path("docs/runbooks"),
+    project_dir: Annotated[Path, typer.Option(help="Folder holding Pulumi.yaml.")] = PROJECT_DIR,
+) -> None:
+    """Write a runbook page for every alert any stack generates (and delete pages of alerts that are gone)."""
+    try:
+        pages = render_runbooks(fleet_contracts(project_dir))
+    except ConfigError as error:
+        print(f"config error: {error}", file=sys.stderr)
+        raise typer.Exit(code=2) from None
+    written, removed = write_runbooks(pages, out)
+    Console().print(f"wrote {written} runbook pages to {out}, removed {removed} stale")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 _UNSAFE = re.compile(r"[^a-z0-9.-]+")
 
 
-def _is_manifest(resource: RecordedResource) -> bool:
+def is_manifest(resource: RecordedResource) -> bool:
     return (resource.custom and resource.type.startswith("kubernetes:")
             and resource.type != HELM_RELEASE and "apiVersion" in resource.inputs)
 
@@ -63,7 +63,7 @@ def write_plan(plan: Plan, out_dir: Path) -> dict[str, int]:
     (out_dir / "plan.json").write_text(json.dumps(plan.as_json(), indent=2, sort_keys=True) + "\n")
     counts: Counter[str] = Counter()
     for resource in plan:
-        if _is_manifest(resource):
+        if is_manifest(resource):
             obj = manifest(resource)
             (out_dir / "k8s" / manifest_filename(obj)).write_text(_dump_yaml(obj))
             counts["k8s"] += 1

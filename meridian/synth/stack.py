@@ -13,6 +13,7 @@ from components.contracts import MonitoringContract
 from components.fleet import read_stack_config
 from meridian.checks.failure_domains import zone_loss_verdicts
 from meridian.checks.verdict import Verdict
+from meridian.synth.artifacts import write_artifacts
 from meridian.synth.plan import Plan
 from meridian.synth.render import summary_by_component, write_plan
 from meridian.synth.runner import ENGINE_LOGGER, run_main
@@ -67,6 +68,7 @@ def synth_stack(project_dir: Path, stack: str, build_dir: Path) -> SynthResult:
     """Synthesize `stack` into `build_dir/<stack>/`."""
     plan, warnings = synth_plan(project_dir, stack)
     files = write_plan(plan, build_dir / stack)
+    files.update(write_artifacts(plan, build_dir / stack))
     verdicts = zone_loss_verdicts(plan)
     (build_dir / stack / "checks.json").write_text(json.dumps(
         {"zone_loss": [asdict(verdict) for verdict in verdicts]}, indent=2, sort_keys=True) + "\n")

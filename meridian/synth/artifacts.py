@@ -1,0 +1,82 @@
+"""The monitoring artifacts a stack declares, taken from its recorded Kubernetes objects (what `pulumi up` would
+apply, not a second rendering): rule files, dashboards, the Alertmanager config and the contracts."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+
+from meridian.synth.plan import Plan
+from meridian.synth.render import is_manifest, manifest
+
+DASHBOARD_LABEL: Final = "grafana_dashboard"
+CONTRACTS_CONFIGMAP: Final = "meridian-monitoring-contracts"
+ALERTMANAGER_KEY: Final = "alertmanager.yaml"
+
+
+def _objects(plan: Plan, kind: str) -> list[dict[str, Any]]:
+    return [obj for obj in (manifest(r) for r in plan if is_manifest(r)) if obj.get("kind") == kind]
+
+
+def rule_files(plan: Plan) -> dict[str, dict[str, Any]]:
+    """`<kind>.yaml` to rule file, from each PrometheusRule's spec (file named after its groups' kind prefix)."""
+    files: dict[str, dict[str, Any]] = {}
+    for rule in _objects(plan, "PrometheusRule"):
+        groups = rule["spec"]["groups"]
+        kind = groups[0]["name"].split(".")[0]
+        files[f"{kind}.yaml"] = {"groups": groups}
+    return dict(sorted(files.items()))
+
+
+def dashboards(plan: Plan) -> dict[str, dict[str, Any]]:
+    """File name to Grafana model, from the ConfigMaps Grafana's sidecar loads."""
+    found: dict[str, dict[str, Any]] = {}
+    for config_map in _objects(plan, "ConfigMap"):
+        if (config_map.get("metadata", {}).get("labels") or {}).get(DASHBOARD_LABEL) == "1":
+            for name, text in (config_map.get("data") or {}).items():
+                found[name] = json.loads(text)
+    return dict(sorted(found.items()))
+
+
+def alertmanager_config(plan: Plan) -> dict[str, Any] | None:
+    """The Alertmanager configuration (it holds no secret: receiver keys are files from a separate Secret)."""
+    for secret in _objects(plan, "Secret"):
+        for payload in ("stringData", "data"):
+            text = (secret.get(payload) or {}).get(ALERTMANAGER_KEY)
+            if isinstance(text, str):
+                config: dict[str, Any] = yaml.safe_load(text)
+                return config
+    return None
+
+
+def contracts_json(plan: Plan) -> str | None:
+    """The contracts the monitoring component stored."""
+    for config_map in _objects(plan, "ConfigMap"):
+        if config_map.get("metadata", {}).get("name") == CONTRACTS_CONFIGMAP:
+            text: str = config_map["data"]["contracts.json"]
+            return text
+    return None
+
+
+def write_artifacts(plan: Plan, out_dir: Path) -> dict[str, int]:
+    """Write `alerts/*.yaml`, `alerts/alertmanager.yaml`, `dashboards/*.json`, `contracts.json`; file counts."""
+    counts: Counter[str] = Counter()
+    (out_dir / "alerts").mkdir(parents=True, exist_ok=True)
+    (out_dir / "dashboards").mkdir(parents=True, exist_ok=True)
+    for name, content in rule_files(plan).items():
+        (out_dir / "alerts" / name).write_text(yaml.safe_dump(content, sort_keys=False, width=120))
+        counts["rule_files"] += 1
+    for name, model in dashboards(plan).items():
+        (out_dir / "dashboards" / name).write_text(json.dumps(model, indent=2, sort_keys=True) + "\n")
+        counts["dashboards"] += 1
+    routing = alertmanager_config(plan)
+    if routing is not None:
+        (out_dir / "alerts" / ALERTMANAGER_KEY).write_text(yaml.safe_dump(routing, sort_keys=False, width=120))
+    contracts = contracts_json(plan)
+    if contracts is not None:
+        (out_dir / "contracts.json").write_text(contracts)
+    return dict(counts)
