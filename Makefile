@@ -39,7 +39,7 @@ test: $(INSTALLED) tools
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
-	$(BIN)/mypy components meridian dashboards alerts policy benchmarks __main__.py
+	$(BIN)/mypy components meridian dashboards alerts observability policy benchmarks __main__.py
 
 ## bench: synth time and memory for 1/3/10/30 generated regions, and the suite's time -> docs/benchmarks.md
 bench: $(INSTALLED)
