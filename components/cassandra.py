@@ -51,8 +51,9 @@ metric registry with the `org_apache_cassandra_metrics_` prefix and labels clust
 `org_apache_cassandra_metrics_client_request_latency_bucket{request_type,cl}`,
 `org_apache_cassandra_metrics_client_request_{failures,timeouts,unavailables}_total`,
 `org_apache_cassandra_metrics_table_pending_compactions`, `org_apache_cassandra_metrics_dropped_message_dropped_total`,
-`org_apache_cassandra_metrics_table_live_disk_space_used`, and JVM `jvm_memory_heap_{used,max}`. Sources at
-k8ssandra-operator v1.32.5: docs/content/en/tasks/monitor/metrics-endpoints/_index.md ("Metrics names"),
+`org_apache_cassandra_metrics_table_live_disk_space_used`, and JVM `jvm_memory_bytes_{used,max}{area="heap"}`.
+The full list, with sources, is observability/catalog/cassandra.py. Sources at k8ssandra-operator v1.32.5:
+docs/content/en/tasks/monitor/metrics-endpoints/_index.md ("Metrics names"),
 docs/content/en/tasks/monitor/prometheus-grafana/grafana-dashboards-new.yaml, pkg/telemetry/prom_cass_servicemonitor.go.
 `disk_used_ratio` needs the kubelet's `kubelet_volume_stats_*` (kube-prometheus-stack), not this exporter."""
 COMPONENT: Final = "cassandra"

@@ -44,9 +44,13 @@ DEFAULT_THRESHOLDS: Final[dict[str, float]] = {
     "active_controllers": 1,
     "isr_shrinks_per_second": 0.1,
     "disk_free_ratio": 0.15,
+    "disk_free_critical_ratio": 0.05,
+    "request_handler_idle_ratio_min": 0.2,
+    "heap_used_ratio": 0.9,
 }
 """Alert thresholds (Strimzi's example rules alert on > 0 for the partition counts, != 1 active controller,
-< 15% volume space free); overridden per stack by kafka.monitoring.thresholds."""
+< 15% volume space free; Kafka's ops docs want request handlers idle > 30% of the time, we warn below 20%);
+overridden per stack by kafka.monitoring.thresholds. The names are components/config/kafka.py THRESHOLD_NAMES."""
 
 DEFAULT_SLOS: Final = (
     SloSpec(name="produce_availability", objective=0.999,

@@ -61,12 +61,14 @@ from components.namespaces import IMAGE_TAG_NOT_DIGEST, Flow, namespace, network
 from components.versions import check_chart_version
 
 COMPONENT: Final = "logging"
-# Over elasticsearch_exporter v1.11.0 metrics (metrics.md at tag v1.11.0):
+# Over elasticsearch_exporter v1.11.0 metrics (metrics.md and collector/*.go at tag v1.11.0):
 # heap_used_ratio = elasticsearch_jvm_memory_used_bytes{area="heap"} / elasticsearch_jvm_memory_max_bytes{area="heap"};
 # disk_watermark_high_ratio = 1 - elasticsearch_filesystem_data_available_bytes
 #   / elasticsearch_filesystem_data_size_bytes;
-# unassigned_shards = elasticsearch_cluster_health_unassigned_shards. The exporter has no per-request error counter,
-# so search_availability is time-based: the share of time elasticsearch_cluster_health_status{color="red"} is 0.
+# unassigned_shards = elasticsearch_cluster_health_unassigned_shards - ..._delayed_unassigned_shards. The exporter has
+# no per-request search error counter, so search_availability is time-based: the share of exporter scrapes at which
+# Elasticsearch answered (the clustersettings collector's elasticsearch_scrape_success) and was not red
+# (alerts/templates/elasticsearch.yaml.j2).
 DEFAULT_THRESHOLDS: Final = {
     "heap_used_ratio": 0.85,
     # Elasticsearch's default high disk watermark (cluster.routing.allocation.disk.watermark.high: 90%).
@@ -74,7 +76,8 @@ DEFAULT_THRESHOLDS: Final = {
     "unassigned_shards": 0.0,
 }
 DEFAULT_SLOS: Final = (SloSpec(name="search_availability", objective=0.999,
-                               description="Search requests served without error, over 30 days."),)
+                               description="Share of time Elasticsearch answers and is not red, so searches over "
+                                           "every index can succeed (per exporter scrape, over 30 days)."),)
 ANYWHERE: Final = "0.0.0.0/0"
 
 

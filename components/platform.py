@@ -13,10 +13,16 @@ from components.config import StackConfig
 from components.contracts import CertificatesRef, ClusterRef, MonitoringContract, NetworkRef
 from components.kafka import Kafka, KafkaArgs
 from components.logging import Logging, LoggingArgs
+from components.monitoring import Monitoring, MonitoringArgs
+from components.monitoring_contracts import kubernetes_contract, monitoring_contract, planned_nodes
 from components.network import Network, NetworkArgs
 from components.tags import base_tags
 from components.vault import Vault, VaultArgs
 from components.versions import chart
+from observability.config import ObservabilityConfig
+
+Service = Certificates | Cassandra | Kafka | Vault | Logging
+"""A component that runs a workload and declares its MonitoringContract."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,13 +34,16 @@ class RegionalPlatformArgs:
 
 
 class RegionalPlatform(pulumi.ComponentResource):
-    """The whole platform of one region: network, then the EKS cluster on it."""
+    """The whole platform of one region: network, the EKS cluster on it, its services, and their monitoring."""
 
     network: NetworkRef
     cluster: ClusterRef
     certificates: CertificatesRef
     contracts: list[MonitoringContract]
-    """Every workload's monitoring contract, for the monitoring component."""
+    """Every workload's monitoring contract (the cluster's and the monitoring stack's included)."""
+    observability: ObservabilityConfig
+    """The observability config the generated rules and dashboards were rendered with."""
+    monitoring: Monitoring
 
     def __init__(self, name: str, args: RegionalPlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("meridian:platform:RegionalPlatform", name, None, opts)
@@ -67,22 +76,39 @@ class RegionalPlatform(pulumi.ComponentResource):
         certificates = Certificates(f"{name}-certificates", CertificatesArgs(
             cluster=self.cluster, vpc_cidr=config.network.cidr, chart_version=chart("cert-manager").version), child)
         self.certificates = certificates.ref
-        self.contracts = [certificates.contract]
+        services: list[Service] = [certificates]
         cluster, cidr, protect = self.cluster, config.network.cidr, config.protect_stateful
         if config.cassandra is not None:
-            self.contracts.append(Cassandra(f"{name}-cassandra", CassandraArgs(
+            services.append(Cassandra(f"{name}-cassandra", CassandraArgs(
                 config=config.cassandra, cluster=cluster, vpc_cidr=cidr, tags=tags, protect_stateful=protect,
-                certificates=certificates.ref, after=certificates.ready), child).contract)
+                certificates=certificates.ref, after=certificates.ready), child))
         if config.kafka is not None:
-            self.contracts.append(Kafka(f"{name}-kafka", KafkaArgs(
-                config=config.kafka, cluster=cluster, vpc_cidr=cidr, tags=tags, protect_stateful=protect),
-                child).contract)
+            services.append(Kafka(f"{name}-kafka", KafkaArgs(
+                config=config.kafka, cluster=cluster, vpc_cidr=cidr, tags=tags, protect_stateful=protect), child))
         if config.vault is not None:
-            self.contracts.append(Vault(f"{name}-vault", VaultArgs(
+            services.append(Vault(f"{name}-vault", VaultArgs(
                 config=config.vault, cluster=cluster, vpc_cidr=cidr, tags=tags, protect_stateful=protect,
-                certificates=certificates.ref, after=certificates.ready), child).contract)
+                certificates=certificates.ref, after=certificates.ready), child))
         if config.logging is not None:
-            self.contracts.append(Logging(f"{name}-logging", LoggingArgs(
-                config=config.logging, cluster=cluster, vpc_cidr=cidr, tags=tags, protect_stateful=protect),
-                child).contract)
+            services.append(Logging(f"{name}-logging", LoggingArgs(
+                config=config.logging, cluster=cluster, vpc_cidr=cidr, tags=tags, protect_stateful=protect), child))
+        self.contracts = [service.contract for service in services]
+        self._monitor(name, config, services, child)
         self.register_outputs({"vpcId": self.network.vpc_id, "clusterName": self.cluster.name})
+
+    def _monitor(self, name: str, config: StackConfig, services: list[Service], opts: pulumi.ResourceOptions) -> None:
+        """Monitoring last: every service's contract plus the cluster's and the monitoring stack's own."""
+        monitoring = config.monitoring
+        self.observability = monitoring.observability_config()
+        self.contracts.append(kubernetes_contract(region=config.region, cluster=config.cluster_name,
+                                                  nodes=planned_nodes(config.cluster.node_groups, len(config.zones))))
+        self.contracts.append(monitoring_contract(region=config.region, cluster=config.cluster_name,
+                                                  prometheus_replicas=monitoring.prometheus.replicas,
+                                                  alertmanager_replicas=monitoring.alertmanager.replicas))
+        owners: dict[str, pulumi.Resource] = {target.namespace: service for service in services
+                                              for target in service.contract.scrape}
+        keys = {key: pulumi.Output.secret(value.get_secret_value()) for key, value in config.secrets.items()}
+        self.monitoring = Monitoring(f"{name}-monitoring", MonitoringArgs(
+            config=monitoring, cluster=self.cluster, contracts=self.contracts, observability=self.observability,
+            vpc_cidr=config.network.cidr, tags=base_tags(config), namespace_owners=owners,
+            receiver_keys=keys, protect_stateful=config.protect_stateful), opts)

@@ -63,10 +63,15 @@ def default_thresholds(replicas: int) -> dict[str, float]:
     - raft_peers_min: `sum(vault_autopilot_node_healthy)` (gauge per node_id, from the leader);
       hashicorp/vault physical/raft/raft_autopilot.go `NotifyState`.
     - autopilot_failure_tolerance_min: `vault_autopilot_failure_tolerance` (voters the cluster can lose), same source.
+    - lease_count_max: `vault_expire_num_leases` (gauge, active node); 256000 is Vault's own warning threshold
+      (hashicorp/vault vault/expiration.go `maxLeaseThreshold`).
+    - leadership_changes_per_hour_max: changes of `vault_core_active` (gauge per node) per hour, halved (a change
+      of leader flips two nodes); vault/core_metrics.go `metricsLoop`.
     """
     majority = replicas // 2 + 1
     return {"request_latency_p99_seconds": 0.5, "raft_peers_min": float(replicas),
-            "autopilot_failure_tolerance_min": float(replicas - majority)}
+            "autopilot_failure_tolerance_min": float(replicas - majority), "lease_count_max": 256_000.0,
+            "leadership_changes_per_hour_max": 2.0}
 
 
 def flows(config: VaultConfig) -> list[Flow]:
@@ -155,7 +160,8 @@ class Vault(pulumi.ComponentResource):
                                  selector=dict(INTERNAL_SERVICE_LABELS), port="https", path="/v1/sys/metrics",
                                  scheme="https",
                                  params={"format": ("prometheus",)}, tls_ca_secret=(TLS_SECRET, "ca.crt"),
-                                 tls_server_name=f"vault-internal.{NAMESPACE}.svc"),),
+                                 tls_server_name=f"vault-internal.{NAMESPACE}.svc",
+                                 exporter_cluster_label="vault_cluster"),),
             exporter=EXPORTER,
             thresholds={**default_thresholds(config.replicas), **config.monitoring.thresholds},
             slos=tuple(SloSpec(name=slo.name, objective=slo.objective, description=slo.description)

@@ -29,6 +29,8 @@ DEFAULT_SLOS: Final[tuple[tuple[str, float, str], ...]] = (
     ("read_availability", 0.999, "CQL reads that neither fail, time out nor find too few replicas"),
     ("write_availability", 0.999, "CQL writes that neither fail, time out nor find too few replicas"),
 )
+SLO_NAMES: Final = tuple(name for name, _, _ in DEFAULT_SLOS)
+"""SLOs the Cassandra alert template records SLIs for (alerts/templates/cassandra.yaml.j2)."""
 NODE_HEADROOM: Final = 0.85
 """Share of a data node's memory the Cassandra pod may request; the rest is the kubelet's and daemons'."""
 SIDECARS_MEMORY_GIB: Final = 1.0
@@ -91,6 +93,10 @@ class CassandraConfig(Frozen):
     @field_validator("monitoring")
     @classmethod
     def _monitoring(cls, value: ServiceMonitoringConfig) -> ServiceMonitoringConfig:
+        unknown = sorted({slo.name for slo in value.slos} - set(SLO_NAMES))
+        if unknown:
+            raise fail(f"names SLOs the Cassandra alert template records no SLI for: {unknown}",
+                       f"use only {', '.join(SLO_NAMES)}")
         return check_threshold_names(value, DEFAULT_THRESHOLDS)
 
     @model_validator(mode="after")

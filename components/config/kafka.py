@@ -13,6 +13,7 @@ from components.config.base import (
     NamespaceNames,
     ServiceContext,
     ServiceMonitoringConfig,
+    check_threshold_names,
     fail,
 )
 from components.errors import ConfigError
@@ -25,6 +26,12 @@ QUORUM_SIZES: Final = (3, 5)
 MIN_ZONES: Final = 3
 ALLOCATABLE_RATIO: Final = 0.9
 """Share of a node's memory pods may request: the kubelet keeps the rest (EKS kube-reserved and eviction threshold)."""
+THRESHOLD_NAMES: Final = ("consumer_lag_records", "under_replicated_partitions", "under_min_isr_partitions",
+                         "offline_partitions", "active_controllers", "isr_shrinks_per_second", "disk_free_ratio",
+                         "disk_free_critical_ratio", "request_handler_idle_ratio_min", "heap_used_ratio")
+"""Alert thresholds the Kafka alert template knows (defaults: components/kafka_metrics.py DEFAULT_THRESHOLDS)."""
+SLO_NAMES: Final = ("produce_availability", "fetch_availability")
+"""SLOs the Kafka alert template records SLIs for (alerts/templates/kafka.yaml.j2)."""
 _K8S_NAME: Final = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 _UNSAFE: Final = re.compile(r"[^a-z0-9.-]+")
 
@@ -115,6 +122,15 @@ class KafkaConfig(Frozen):
             raise fail("is not a Kafka version the Strimzi 1.2.0 operator supports",
                        f"use one of {', '.join(KAFKA_VERSIONS)}")
         return value
+
+    @field_validator("monitoring")
+    @classmethod
+    def _monitoring(cls, value: ServiceMonitoringConfig) -> ServiceMonitoringConfig:
+        unknown = sorted({slo.name for slo in value.slos} - set(SLO_NAMES))
+        if unknown:
+            raise fail(f"names SLOs the Kafka alert template records no SLI for: {unknown}",
+                       f"use only {', '.join(SLO_NAMES)}")
+        return check_threshold_names(value, THRESHOLD_NAMES)
 
     @field_validator("controllers")
     @classmethod

@@ -23,6 +23,8 @@ DEFAULT_ELASTICSEARCH_VERSION: Final = "9.4.3"
 MIN_ELASTICSEARCH_VERSION: Final = (8, 18, 0)
 """8.18 is the oldest 8.x with a direct upgrade path to 9.x (ECK v3.5.0 pkg/controller/elasticsearch/version)."""
 KNOWN_THRESHOLDS: Final = ("heap_used_ratio", "disk_watermark_high_ratio", "unassigned_shards")
+SLO_NAMES: Final = ("search_availability",)
+"""SLOs the Elasticsearch alert template records SLIs for (alerts/templates/elasticsearch.yaml.j2)."""
 NODE_MEMORY_SHARE: Final = 0.9
 """Share of a data node's memory an Elasticsearch container may take (the rest: kubelet, system, the Beat)."""
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
@@ -121,7 +123,11 @@ class LoggingConfig(Frozen):
 
     @field_validator("monitoring")
     @classmethod
-    def _thresholds(cls, value: ServiceMonitoringConfig) -> ServiceMonitoringConfig:
+    def _monitoring(cls, value: ServiceMonitoringConfig) -> ServiceMonitoringConfig:
+        unknown = sorted({slo.name for slo in value.slos} - set(SLO_NAMES))
+        if unknown:
+            raise fail(f"names SLOs the Elasticsearch alert template records no SLI for: {unknown}",
+                       f"use only {', '.join(SLO_NAMES)}")
         return check_threshold_names(value, KNOWN_THRESHOLDS)
 
     def check(self, context: ServiceContext) -> None:

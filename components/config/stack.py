@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final, Literal, get_args
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
 from components.config.base import FIX_SEPARATOR, NAMESPACE, Frozen, ServiceContext, fail
@@ -16,6 +16,7 @@ from components.config.cassandra import CassandraConfig
 from components.config.cluster import ClusterConfig
 from components.config.kafka import KafkaConfig
 from components.config.logging import LoggingConfig
+from components.config.monitoring import ConfigSecret, MonitoringConfig, check_receiver_secrets, is_secret_value
 from components.config.network import NetworkConfig
 from components.config.vault import VaultConfig
 from components.contracts import KUBERNETES_SERVICE_CIDR
@@ -44,6 +45,11 @@ class StackConfig(Frozen):
     vault: VaultConfig | None = None
     logging: LoggingConfig | None = None
     """Data services; a section left out is not deployed in this stack."""
+    monitoring: MonitoringConfig = MonitoringConfig()
+    """Monitoring is always deployed; the section only overrides its defaults."""
+    secrets: dict[str, SecretStr] = Field(default_factory=dict)
+    """Secret values the monitoring routing names (receiver keys), by key name without `meridian:`. Filled by the
+    parser from top-level secret config keys, never from a section."""
 
     @field_validator("region")
     @classmethod
@@ -79,6 +85,7 @@ _KEY_TO_FIELD: Final = {
     f"{NAMESPACE}:kafka": "kafka",
     f"{NAMESPACE}:vault": "vault",
     f"{NAMESPACE}:logging": "logging",
+    f"{NAMESPACE}:monitoring": "monitoring",
 }
 _FIELD_TO_KEY: Final = {field: key for key, field in _KEY_TO_FIELD.items()}
 _BOOLEAN_KEYS: Final = {f"{NAMESPACE}:protect_stateful"}
@@ -162,20 +169,40 @@ def parse_stack_config(stack: str, raw: Mapping[str, Any]) -> StackConfig:
     """Validate one stack's raw config (full keys such as `meridian:network`) into a StackConfig."""
     values: dict[str, Any] = {"stack": stack}
     for key, value in raw.items():
-        if not key.startswith(f"{NAMESPACE}:") and key != "aws:region":
-            continue  # other providers' and packages' keys are theirs to check
-        if key not in _KEY_TO_FIELD:
-            close = difflib.get_close_matches(key, list(_KEY_TO_FIELD), n=1)
-            hint = f"did you mean `{close[0]}`? " if close else ""
-            raise ConfigError(f"[stack {stack}] {key}", value, "is not a known key",
-                              f"{hint}remove it; known keys: {', '.join(sorted(_KEY_TO_FIELD))}")
-        values[_KEY_TO_FIELD[key]] = _decode(key, value)
+        if key in _KEY_TO_FIELD:
+            values[_KEY_TO_FIELD[key]] = _decode(key, value)
+    _check_known_keys(stack, raw, _secret_keys_named(values.get("monitoring")))
     try:
         config = StackConfig.model_validate(values)
     except ValidationError as error:
         raise _to_config_error(stack, error) from None
+    config = config.model_copy(update={"secrets": check_receiver_secrets(stack, config.monitoring, raw)})
     _check_across_fields(config)
     return config
+
+
+def _secret_keys_named(monitoring: Any) -> tuple[str, ...] | None:
+    """The secret keys the monitoring section's routing names; None when the section is invalid (its own error
+    comes from the validation that follows)."""
+    try:
+        return MonitoringConfig.model_validate(monitoring or {}).secret_keys()
+    except ValidationError:
+        return None
+
+
+def _check_known_keys(stack: str, raw: Mapping[str, Any], secret_keys: tuple[str, ...] | None) -> None:
+    """Every `meridian:` key feeds a section, or is a secret the monitoring routing names (any secret key, while
+    the routing is unknown)."""
+    for key, value in raw.items():
+        if not key.startswith(f"{NAMESPACE}:") and key != "aws:region":
+            continue  # other providers' and packages' keys are theirs to check
+        named = is_secret_value(value) if secret_keys is None else key in secret_keys
+        if key not in _KEY_TO_FIELD and not named:
+            close = difflib.get_close_matches(key, list(_KEY_TO_FIELD), n=1)
+            hint = f"did you mean `{close[0]}`? " if close else ""
+            raise ConfigError(f"[stack {stack}] {key}", value, "is not a known key",
+                              f"{hint}remove it; known keys: {', '.join(sorted(_KEY_TO_FIELD))} (plus the secret "
+                              "keys meridian:monitoring.routing names)")
 
 
 def _check_across_fields(config: StackConfig) -> None:
@@ -197,7 +224,7 @@ def _check_across_fields(config: StackConfig) -> None:
                           f"overlaps the clusters' Kubernetes service range {service_range}",
                           "pick a VPC block outside 172.20.0.0/16, for example in 10.0.0.0/8")
     context = service_context(config)
-    for service in (config.cassandra, config.kafka, config.vault, config.logging):
+    for service in (config.cassandra, config.kafka, config.vault, config.logging, config.monitoring):
         if service is not None:
             service.check(context)
 
@@ -247,7 +274,10 @@ def validate_fleet(configs: Mapping[str, StackConfig], current: str | None = Non
 
 
 def current_raw_config() -> dict[str, Any]:
-    """All config the Pulumi engine handed this program run (full keys, string values)."""
-    from pulumi.runtime.config import CONFIG, get_config_env
+    """All config the Pulumi engine handed this program run (full keys, string values); secret values are
+    `ConfigSecret`s, so the parser can tell a receiver key set with `--secret` from one in plain text."""
+    from pulumi.runtime.config import CONFIG, get_config_env, is_config_secret
 
-    return {**get_config_env(), **CONFIG.get()}
+    merged = {**get_config_env(), **CONFIG.get()}
+    return {key: ConfigSecret(value) if isinstance(value, str) and is_config_secret(key) else value
+            for key, value in merged.items()}

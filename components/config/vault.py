@@ -20,8 +20,11 @@ from components.versions import check_chart_version
 
 RAFT_SIZES: Final = (3, 5)
 """Odd voter counts worth running: 3 survives one lost voter, 5 survives two; more only slows every write."""
-THRESHOLD_NAMES: Final = ("request_latency_p99_seconds", "raft_peers_min", "autopilot_failure_tolerance_min")
+THRESHOLD_NAMES: Final = ("request_latency_p99_seconds", "raft_peers_min", "autopilot_failure_tolerance_min",
+                         "lease_count_max", "leadership_changes_per_hour_max")
 """Alert thresholds Vault's monitoring understands (see components/vault.py `default_thresholds`)."""
+SLO_NAMES: Final = ("request_availability",)
+"""SLOs the Vault alert template records SLIs for (alerts/templates/vault.yaml.j2)."""
 _CRON_MACROS: Final = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
 _MONTHS: Final = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _DAYS: Final = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
@@ -126,6 +129,10 @@ class VaultConfig(Frozen):
     @field_validator("monitoring")
     @classmethod
     def _thresholds(cls, value: ServiceMonitoringConfig) -> ServiceMonitoringConfig:
+        unknown = sorted({slo.name for slo in value.slos} - set(SLO_NAMES))
+        if unknown:
+            raise fail(f"names SLOs the Vault alert template records no SLI for: {unknown}",
+                       f"use only {', '.join(SLO_NAMES)}")
         return check_threshold_names(value, THRESHOLD_NAMES)
 
     def check(self, context: ServiceContext) -> None:

@@ -1,5 +1,5 @@
 """The monitoring artifacts a stack declares, taken from its recorded Kubernetes objects (what `pulumi up` would
-apply, not a second rendering): rule files, dashboards, the Alertmanager config and the contracts."""
+apply, not a second rendering): rule files, dashboards and the contracts; and the Alertmanager config."""
 
 from __future__ import annotations
 
@@ -42,17 +42,6 @@ def dashboards(plan: Plan) -> dict[str, dict[str, Any]]:
     return dict(sorted(found.items()))
 
 
-def alertmanager_config(plan: Plan) -> dict[str, Any] | None:
-    """The Alertmanager configuration (it holds no secret: receiver keys are files from a separate Secret)."""
-    for secret in _objects(plan, "Secret"):
-        for payload in ("stringData", "data"):
-            text = (secret.get(payload) or {}).get(ALERTMANAGER_KEY)
-            if isinstance(text, str):
-                config: dict[str, Any] = yaml.safe_load(text)
-                return config
-    return None
-
-
 def contracts_json(plan: Plan) -> str | None:
     """The contracts the monitoring component stored."""
     for config_map in _objects(plan, "ConfigMap"):
@@ -62,7 +51,7 @@ def contracts_json(plan: Plan) -> str | None:
     return None
 
 
-def write_artifacts(plan: Plan, out_dir: Path) -> dict[str, int]:
+def write_artifacts(plan: Plan, alertmanager_config: dict[str, Any], out_dir: Path) -> dict[str, int]:
     """Write `alerts/*.yaml`, `alerts/alertmanager.yaml`, `dashboards/*.json`, `contracts.json`; file counts."""
     counts: Counter[str] = Counter()
     (out_dir / "alerts").mkdir(parents=True, exist_ok=True)
@@ -73,9 +62,8 @@ def write_artifacts(plan: Plan, out_dir: Path) -> dict[str, int]:
     for name, model in dashboards(plan).items():
         (out_dir / "dashboards" / name).write_text(json.dumps(model, indent=2, sort_keys=True) + "\n")
         counts["dashboards"] += 1
-    routing = alertmanager_config(plan)
-    if routing is not None:
-        (out_dir / "alerts" / ALERTMANAGER_KEY).write_text(yaml.safe_dump(routing, sort_keys=False, width=120))
+    (out_dir / "alerts" / ALERTMANAGER_KEY).write_text(yaml.safe_dump(alertmanager_config, sort_keys=False,
+                                                                       width=120))
     contracts = contracts_json(plan)
     if contracts is not None:
         (out_dir / "contracts.json").write_text(contracts)

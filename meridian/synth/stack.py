@@ -6,7 +6,7 @@ import json
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from components.config import parse_stack_config
 from components.contracts import MonitoringContract
@@ -41,14 +41,26 @@ class _WarningCollector(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+class ProgramRun(NamedTuple):
+    """What one run of the program for a stack gives the synth."""
+
+    plan: Plan
+    warnings: list[str]
+    contracts: list[MonitoringContract]
+    """The platform's MonitoringContracts, as the monitoring component received them."""
+    alertmanager_config: dict[str, Any]
+    """The Alertmanager configuration the monitoring component deployed (no secrets: keys are file paths). The
+    declared Secret holding it is masked in the plan, as pulumi-kubernetes marks all Secret data secret."""
+
+
 def synth_plan(project_dir: Path, stack: str) -> tuple[Plan, list[str]]:
     """Run the program for `stack` and return its Plan and the warnings it logged."""
-    plan, warnings, _ = synth_program(project_dir, stack)
-    return plan, warnings
+    run = synth_program(project_dir, stack)
+    return run.plan, run.warnings
 
 
-def synth_program(project_dir: Path, stack: str) -> tuple[Plan, list[str], list[MonitoringContract]]:
-    """Run the program for `stack`: its Plan, the warnings it logged, and its platform's MonitoringContracts."""
+def synth_program(project_dir: Path, stack: str) -> ProgramRun:
+    """Run the program for `stack` under the recording mocks."""
     raw, secret_keys = read_stack_config(project_dir, stack)
     region = parse_stack_config(stack, raw).region
     collector = _WarningCollector()
@@ -60,15 +72,16 @@ def synth_program(project_dir: Path, stack: str) -> tuple[Plan, list[str], list[
                              secret_keys=secret_keys, globals_out=program_globals)
     finally:
         logger.removeHandler(collector)
-    contracts: list[MonitoringContract] = list(program_globals["platform"].contracts)
-    return Plan(stack, tuple(resources)), collector.messages, contracts
+    platform = program_globals["platform"]
+    return ProgramRun(Plan(stack, tuple(resources)), collector.messages, list(platform.contracts),
+                      platform.monitoring.alertmanager_config)
 
 
 def synth_stack(project_dir: Path, stack: str, build_dir: Path) -> SynthResult:
     """Synthesize `stack` into `build_dir/<stack>/`."""
-    plan, warnings = synth_plan(project_dir, stack)
+    plan, warnings, _, routing = synth_program(project_dir, stack)
     files = write_plan(plan, build_dir / stack)
-    files.update(write_artifacts(plan, build_dir / stack))
+    files.update(write_artifacts(plan, routing, build_dir / stack))
     verdicts = zone_loss_verdicts(plan)
     (build_dir / stack / "checks.json").write_text(json.dumps(
         {"zone_loss": [asdict(verdict) for verdict in verdicts]}, indent=2, sort_keys=True) + "\n")

@@ -280,6 +280,8 @@ def _data_group(**changes: Any) -> dict[str, Any]:
     ({"client_namespaces": ["Payments"]}, {}, "cassandra.client_namespaces", "not a Kubernetes namespace name"),
     ({"backup_schedule": "daily"}, {}, "cassandra.backup_schedule", "cron"),
     ({"monitoring": {"thresholds": {"heap_used_ratoi": 0.9}}}, {}, "cassandra.monitoring", "unknown thresholds"),
+    ({"monitoring": {"slos": [{"name": "read_latency", "objective": 0.99}]}}, {}, "cassandra.monitoring",
+     "records no SLI for: ['read_latency']"),
     ({"heap_size": 8}, {}, "cassandra.heap_size", "not a known key"),
 ])
 def test_bad_config_fails_before_anything_is_declared(section: dict[str, Any], extra: dict[str, Any], key: str,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from components.config import parse_stack_config
-from components.config.kafka import KafkaConfig
+from components.config.kafka import SLO_NAMES, THRESHOLD_NAMES, KafkaConfig
 from components.errors import ConfigError
 from components.kafka import Kafka, KafkaArgs
 from components.kafka_metrics import (
@@ -107,6 +107,9 @@ SMALL_DATA_NODES = {**NODE_GROUPS, "data": {**NODE_GROUPS["data"], "instance_typ
     ({"users": [{"name": "svc", "consume": ["user.playback.events"]}]}, {}, "kafka.users[0].group", "is required"),
     ({"client_namespaces": ["Bad_NS"]}, {}, "kafka.client_namespaces", "not a Kubernetes namespace name"),
     ({"broker": 3}, {}, "kafka.broker", "is not a known key"),
+    ({"monitoring": {"thresholds": {"lag": 5}}}, {}, "kafka.monitoring", "unknown thresholds ['lag']"),
+    ({"monitoring": {"slos": [{"name": "latency", "objective": 0.99}]}}, {}, "kafka.monitoring",
+     "records no SLI for: ['latency']"),
 ])
 def test_bad_config_fails_before_any_resource(section: dict[str, Any], overrides: dict[str, Any], key: str,
                                               problem: str) -> None:
@@ -272,6 +275,7 @@ def test_contract_scrapes_pods_and_merges_config(run: Callable[..., Plan]) -> No
     assert "isr_shrinks_per_second" in contract.thresholds
     slos = {slo.name: slo.objective for slo in contract.slos}
     assert slos == {"produce_availability": 0.9995, "fetch_availability": 0.999}
+    assert set(contract.thresholds) == set(THRESHOLD_NAMES) and set(slos) == set(SLO_NAMES)
 
 
 # --- network ---------------------------------------------------------------------------------------------------

@@ -290,6 +290,16 @@ def test_bad_config_fails_before_any_resource(section: dict[str, Any], key: str)
     assert error.value.key == f"[stack us-east-1] meridian:{key}", str(error.value)
 
 
+def test_slos_the_template_records_no_sli_for_fail() -> None:
+    slos = [{"name": "search_availability", "objective": 0.995}, {"name": "search_latency", "objective": 0.99}]
+    sections: dict[str, Any] = {"meridian:logging": {"monitoring": {"slos": slos}}}
+    with pytest.raises(ConfigError) as error:
+        parse_stack_config("us-east-1", raw_config(**sections))
+    assert error.value.key == "[stack us-east-1] meridian:logging.monitoring"
+    assert "records no SLI for: ['search_latency']" in error.value.problem
+    assert "search_availability" in error.value.fix
+
+
 def test_data_nodes_fewer_than_zones_fail() -> None:
     network = {"cidr": "10.10.0.0/16", "az_count": 4, "nat_gateways": "per_az"}
     with pytest.raises(ConfigError) as error:

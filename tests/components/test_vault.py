@@ -11,7 +11,7 @@ import kubernetes_validate
 import pytest
 
 from components.config import parse_stack_config
-from components.config.vault import VaultConfig, cron_problem
+from components.config.vault import SLO_NAMES, THRESHOLD_NAMES, VaultConfig, cron_problem
 from components.errors import ConfigError
 from components.vault import Vault, VaultArgs
 from components.vault_snapshots import AWS_CLI_IMAGE, VAULT_IMAGE
@@ -269,8 +269,10 @@ def test_contract_scrapes_vault_telemetry_and_merges_thresholds(run: Callable[..
         ("/v1/sys/metrics", "https", "https", {"format": ("prometheus",)})
     assert target.selector["vault-internal"] == "true" and not target.created_by_operator
     assert contract.thresholds == {"request_latency_p99_seconds": 0.25, "raft_peers_min": 5.0,
-                                   "autopilot_failure_tolerance_min": 2.0}
-    assert [slo.name for slo in contract.slos] == ["request_availability"] and contract.slos[0].objective == 0.999
+                                   "autopilot_failure_tolerance_min": 2.0, "lease_count_max": 256_000.0,
+                                   "leadership_changes_per_hour_max": 2.0}
+    assert set(contract.thresholds) == set(THRESHOLD_NAMES)
+    assert [slo.name for slo in contract.slos] == list(SLO_NAMES) and contract.slos[0].objective == 0.999
     unprotected = [r.urn for r in plan if r.protect]
     assert unprotected == [], f"protect_stateful=False must protect nothing: {unprotected}"
 
@@ -298,6 +300,8 @@ def _error(vault: dict[str, Any], **overrides: Any) -> ConfigError:
     ({"client_namespaces": ["Payments"]}, "vault.client_namespaces", "not a Kubernetes namespace"),
     ({"memory_gib": 64}, "vault.memory_gib", "does not fit"),
     ({"monitoring": {"thresholds": {"latency": 1}}}, "vault.monitoring", "unknown thresholds"),
+    ({"monitoring": {"slos": [{"name": "read_availability", "objective": 0.999}]}}, "vault.monitoring",
+     "records no SLI for: ['read_availability']"),
 ])
 def test_bad_vault_config_fails_before_anything_is_declared(vault: dict[str, Any], key: str, problem: str) -> None:
     error = _error(vault)

@@ -15,8 +15,7 @@ from tests.conftest import ROOT
 @cache
 def stack_contracts(stack: str) -> tuple[MonitoringContract, ...]:
     """The MonitoringContracts the program collects for `stack` (run once per stack and process)."""
-    _, _, contracts = synth_program(ROOT, stack)
-    return tuple(contracts)
+    return tuple(synth_program(ROOT, stack).contracts)
 
 
 @pytest.fixture

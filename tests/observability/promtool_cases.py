@@ -72,15 +72,17 @@ def _burn_case(contract: MonitoringContract, slo: str, ratios: dict[str, float],
     return {"interval": "1m",
             "input_series": [{"series": f"slo:sli_error:ratio_rate{window}{{{labels}}}", "values": f"{ratio}x40"}
                              for window, ratio in ratios.items()],
-            "alert_rule_test": [{"eval_time": "30m", "alertname": f"{alert_prefix(contract.kind)}ErrorBudgetBurn{speed}",
+            "alert_rule_test": [{"eval_time": "30m",
+                                 "alertname": f"{alert_prefix(contract.kind)}ErrorBudgetBurn{speed}",
                                  "exp_alerts": [{"exp_labels": {"region": contract.region, "cluster": contract.cluster,
                                                                 "slo": slo, "severity": severity,
                                                                 "component": contract.kind}}]}]}
 
 
-def tested_alerts(cases: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
+def alerts_with_cases(cases: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
     """Alert names with a firing case, and with a silent case."""
-    firing, silent = set(), set()
+    firing: set[str] = set()
+    silent: set[str] = set()
     for case in cases:
         for test in case.get("alert_rule_test", []):
             (firing if test.get("exp_alerts") else silent).add(test["alertname"])

@@ -13,7 +13,7 @@ from components.contracts import MonitoringContract
 from observability.catalog import all_series_names, metric_names
 from observability.config import ObservabilityConfig
 from tests.observability.conftest import stack_contracts
-from tests.observability.promtool_cases import generic_cases, kind_cases, run_promtool, tested_alerts
+from tests.observability.promtool_cases import alerts_with_cases, generic_cases, kind_cases, run_promtool
 
 STACKS = ("us-east-1", "dev")
 
@@ -57,7 +57,7 @@ def test_promtool_unit_tests_fire_and_stay_silent_for_every_alert(kind: str, tmp
     (tmp_path / "tests.yaml").write_text(yaml.safe_dump(suite, sort_keys=False))
     result = run_promtool("test", "rules", str(tmp_path / "tests.yaml"))
     assert result.returncode == 0, result.stdout + result.stderr
-    firing, silent = tested_alerts(tests)
+    firing, silent = alerts_with_cases(tests)
     alerts = {rule["alert"] for rule in alerts_of(rules)}
     assert alerts - firing == set(), f"{kind}: alerts with no firing case"
     assert alerts - silent == set(), f"{kind}: alerts with no silent case"
