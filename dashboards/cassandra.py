@@ -16,6 +16,7 @@ from dashboards.common import (
     RATE,
     FleetPanel,
     falling,
+    job_selector,
     new_dashboard,
     query,
     rising,
@@ -44,16 +45,11 @@ FLEET_PANELS: Final = (
 )
 
 
-def _sel(job: str, extra: str = "") -> str:
-    """Label matchers of the Cassandra job's series: the dashboard filter, the job, `extra`."""
-    return f'{{{FILTER}, job="{job}"{", " + extra if extra else ""}}}'
-
-
 def build(contract: MonitoringContract, obs: ObservabilityConfig) -> Dashboard:
     """The Cassandra dashboard of one region."""
     job, t, nodes = contract.scrape[0].job, contract.thresholds, contract.replicas
-    sel = _sel(job)
-    gossip = PREFIX + "thread_pools_completed_tasks" + _sel(job, 'pool_name="GossipStage"')
+    sel = job_selector(job)
+    gossip = PREFIX + "thread_pools_completed_tasks" + job_selector(job, 'pool_name="GossipStage"')
     nodes_up = f"(sum by (instance) (rate({gossip}[{RATE}])) > 0) and on (instance) (up{sel} == 1)"
     dashboard = (new_dashboard(f"Cassandra · {contract.region}", kind=contract.kind, region=contract.region, obs=obs)
                  .with_row(row("Nodes"))
@@ -71,13 +67,13 @@ def build(contract: MonitoringContract, obs: ObservabilityConfig) -> Dashboard:
 
 
 def _latency(job: str, request_type: str) -> list[Dataquery]:
-    bucket = PREFIX + "client_request_latency_bucket" + _sel(job, f'request_type="{request_type}"')
+    bucket = PREFIX + "client_request_latency_bucket" + job_selector(job, f'request_type="{request_type}"')
     return [query(f"histogram_quantile({q}, sum by (le) (rate({bucket}[{RATE}]))) / 1e6", f"p{label}", ref)
             for q, label, ref in ((0.5, "50", "A"), (0.95, "95", "B"), (0.99, "99", "C"))]
 
 
 def _requests(dashboard: Dashboard, job: str) -> Dashboard:
-    sel = _sel(job)
+    sel = job_selector(job)
     errors = [query(f"sum by (request_type) (rate({PREFIX}client_request_{kind}_total{sel}[{RATE}]))",
                     f"{{{{request_type}}}} {kind}", ref)
               for kind, ref in (("timeouts", "A"), ("unavailables", "B"), ("failures", "C"))]
@@ -94,8 +90,8 @@ def _requests(dashboard: Dashboard, job: str) -> Dashboard:
 
 
 def _internals(dashboard: Dashboard, job: str, t: dict[str, float], namespace: str) -> Dashboard:
-    sel = _sel(job)
-    heap_area = _sel(job, 'area="heap"')
+    sel = job_selector(job)
+    heap_area = job_selector(job, 'area="heap"')
     heap = f"jvm_memory_bytes_used{heap_area} / jvm_memory_bytes_max{heap_area}"
     pvc = f'{{{FILTER}, namespace="{namespace}", persistentvolumeclaim=~"server-data-.*"}}'
 

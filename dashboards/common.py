@@ -68,6 +68,11 @@ def _label_variable(label: str, title: str, series: str, current: str) -> gd.Que
             .current(gm.VariableOption(selected=True, text=current, value=current)))
 
 
+def job_selector(job: str, extra: str = "") -> str:
+    """Label matchers of one scrape job's series: the dashboard filter, the job, then `extra` matchers."""
+    return f'{{{FILTER}, job="{job}"{", " + extra if extra else ""}}}'
+
+
 def query(expr: str, legend: str = "", ref_id: str = "A", instant: bool = False) -> prometheus.Dataquery:
     """A Prometheus query on the dashboard's data source."""
     target = prometheus.Dataquery().expr(expr).legend_format(legend or "__auto").ref_id(ref_id)

@@ -10,11 +10,11 @@ from grafana_foundation_sdk.builders.dashboard import Dashboard
 
 from components.contracts import MonitoringContract
 from dashboards.common import (
-    FILTER,
     GREEN,
     RATE,
     FleetPanel,
     falling,
+    job_selector,
     new_dashboard,
     query,
     rising,
@@ -41,11 +41,6 @@ FLEET_PANELS: Final = (
 )
 
 
-def _sel(job: str, extra: str = "") -> str:
-    """Label matchers of the exporter's series: the dashboard filter, the job, `extra`."""
-    return f'{{{FILTER}, job="{job}"{", " + extra if extra else ""}}}'
-
-
 def build(contract: MonitoringContract, obs: ObservabilityConfig) -> Dashboard:
     """The Elasticsearch dashboard of one region."""
     job, t = contract.scrape[0].job, contract.thresholds
@@ -57,9 +52,9 @@ def build(contract: MonitoringContract, obs: ObservabilityConfig) -> Dashboard:
 
 
 def _cluster(dashboard: Dashboard, job: str, t: dict[str, float], nodes: int) -> Dashboard:
-    sel = _sel(job)
+    sel = job_selector(job)
     status = "elasticsearch_cluster_health_status"
-    red, yellow, green = (status + _sel(job, f'color="{color}"') for color in ("red", "yellow", "green"))
+    red, yellow, green = (status + job_selector(job, f'color="{color}"') for color in ("red", "yellow", "green"))
     code = f"max((({red} == 1) * 2) or ({yellow} == 1) or (({green} == 1) * 0))"
     unassigned = t["unassigned_shards"] + 1
     health = "elasticsearch_cluster_health_"
@@ -90,8 +85,8 @@ def _cluster(dashboard: Dashboard, job: str, t: dict[str, float], nodes: int) ->
 
 
 def _nodes(dashboard: Dashboard, job: str, t: dict[str, float]) -> Dashboard:
-    heap_area = _sel(job, 'area="heap"')
-    sel = _sel(job)
+    heap_area = job_selector(job, 'area="heap"')
+    sel = job_selector(job)
     high = t["disk_watermark_high_ratio"]
     disk = [query(f"max by (name) (1 - elasticsearch_filesystem_data_available_bytes{sel}"
                   f" / elasticsearch_filesystem_data_size_bytes{sel})", "{{name}}", "A"),
@@ -108,9 +103,9 @@ def _nodes(dashboard: Dashboard, job: str, t: dict[str, float]) -> Dashboard:
 
 
 def _workload(dashboard: Dashboard, job: str) -> Dashboard:
-    sel = _sel(job)
+    sel = job_selector(job)
     indices = "elasticsearch_indices_"
-    pools = _sel(job, 'type=~"search|write"')
+    pools = job_selector(job, 'type=~"search|write"')
     return (dashboard.with_row(row("Indexing and search"))
             .with_panel(timeseries_panel("Documents indexed per second, per node", [query(
                 f"sum by (name) (rate({indices}indexing_index_total{sel}[{RATE}]))", "{{name}}")], unit="ops",

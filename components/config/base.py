@@ -89,3 +89,15 @@ def check_threshold_names(monitoring: ServiceMonitoringConfig, known: Iterable[s
     if unknown:
         raise fail(f"names unknown thresholds {unknown}", f"use only {', '.join(sorted(known))}")
     return monitoring
+
+
+def check_monitoring_names(monitoring: ServiceMonitoringConfig, *, service: str, thresholds: Iterable[str],
+                           slos: Iterable[str]) -> ServiceMonitoringConfig:
+    """`monitoring` if its SLOs are ones the service's alert template records an SLI for, and its thresholds ones
+    the template knows."""
+    known_slos = list(slos)
+    unknown = sorted({slo.name for slo in monitoring.slos} - set(known_slos))
+    if unknown:
+        raise fail(f"names SLOs the {service} alert template records no SLI for: {unknown}",
+                   f"use only {', '.join(known_slos)}")
+    return check_threshold_names(monitoring, thresholds)

@@ -12,7 +12,7 @@ from components.config.base import (
     NamespaceNames,
     ServiceContext,
     ServiceMonitoringConfig,
-    check_threshold_names,
+    check_monitoring_names,
     fail,
 )
 from components.errors import ConfigError
@@ -93,11 +93,7 @@ class CassandraConfig(Frozen):
     @field_validator("monitoring")
     @classmethod
     def _monitoring(cls, value: ServiceMonitoringConfig) -> ServiceMonitoringConfig:
-        unknown = sorted({slo.name for slo in value.slos} - set(SLO_NAMES))
-        if unknown:
-            raise fail(f"names SLOs the Cassandra alert template records no SLI for: {unknown}",
-                       f"use only {', '.join(SLO_NAMES)}")
-        return check_threshold_names(value, DEFAULT_THRESHOLDS)
+        return check_monitoring_names(value, service="Cassandra", thresholds=DEFAULT_THRESHOLDS, slos=SLO_NAMES)
 
     @model_validator(mode="after")
     def _size_or_nodes_per_zone(self) -> CassandraConfig:

@@ -13,7 +13,7 @@ from components.config.base import (
     NamespaceNames,
     ServiceContext,
     ServiceMonitoringConfig,
-    check_threshold_names,
+    check_monitoring_names,
     fail,
 )
 from components.errors import ConfigError
@@ -126,11 +126,7 @@ class KafkaConfig(Frozen):
     @field_validator("monitoring")
     @classmethod
     def _monitoring(cls, value: ServiceMonitoringConfig) -> ServiceMonitoringConfig:
-        unknown = sorted({slo.name for slo in value.slos} - set(SLO_NAMES))
-        if unknown:
-            raise fail(f"names SLOs the Kafka alert template records no SLI for: {unknown}",
-                       f"use only {', '.join(SLO_NAMES)}")
-        return check_threshold_names(value, THRESHOLD_NAMES)
+        return check_monitoring_names(value, service="Kafka", thresholds=THRESHOLD_NAMES, slos=SLO_NAMES)
 
     @field_validator("controllers")
     @classmethod

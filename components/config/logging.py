@@ -12,7 +12,7 @@ from components.config.base import (
     NamespaceNames,
     ServiceContext,
     ServiceMonitoringConfig,
-    check_threshold_names,
+    check_monitoring_names,
     fail,
 )
 from components.errors import ConfigError
@@ -124,11 +124,7 @@ class LoggingConfig(Frozen):
     @field_validator("monitoring")
     @classmethod
     def _monitoring(cls, value: ServiceMonitoringConfig) -> ServiceMonitoringConfig:
-        unknown = sorted({slo.name for slo in value.slos} - set(SLO_NAMES))
-        if unknown:
-            raise fail(f"names SLOs the Elasticsearch alert template records no SLI for: {unknown}",
-                       f"use only {', '.join(SLO_NAMES)}")
-        return check_threshold_names(value, KNOWN_THRESHOLDS)
+        return check_monitoring_names(value, service="Elasticsearch", thresholds=KNOWN_THRESHOLDS, slos=SLO_NAMES)
 
     def check(self, context: ServiceContext) -> None:
         """Checks against the rest of the stack, before any resource is declared."""

@@ -12,7 +12,7 @@ from components.config.base import (
     NamespaceNames,
     ServiceContext,
     ServiceMonitoringConfig,
-    check_threshold_names,
+    check_monitoring_names,
     fail,
 )
 from components.errors import ConfigError
@@ -129,11 +129,7 @@ class VaultConfig(Frozen):
     @field_validator("monitoring")
     @classmethod
     def _thresholds(cls, value: ServiceMonitoringConfig) -> ServiceMonitoringConfig:
-        unknown = sorted({slo.name for slo in value.slos} - set(SLO_NAMES))
-        if unknown:
-            raise fail(f"names SLOs the Vault alert template records no SLI for: {unknown}",
-                       f"use only {', '.join(SLO_NAMES)}")
-        return check_threshold_names(value, THRESHOLD_NAMES)
+        return check_monitoring_names(value, service="Vault", thresholds=THRESHOLD_NAMES, slos=SLO_NAMES)
 
     def check(self, context: ServiceContext) -> None:
         """Checks against the rest of the stack, before any resource is declared."""
