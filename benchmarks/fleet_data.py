@@ -31,7 +31,7 @@ compaction runs while anything is measured."""
 
 
 def backfill_history(fleet: Sequence[MonitoringContract], times: Sequence[int], data_dir: Path, work: Path, *,
-                     fanout: Mapping[str, int], chunk_seconds: int = 1800,
+                     fanout: Mapping[str, int], chunk_seconds: int = 900,
                      timeout: float = 900.0) -> tuple[int, int]:
     """Blocks of the fleet's series at `times` in `data_dir`; (series, samples) written. One file per
     `chunk_seconds` (a divisor of the block duration, so a file never spans two block windows and stays small);

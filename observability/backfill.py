@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import time
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -168,9 +169,10 @@ def contract_series(contract: MonitoringContract, fanout: Mapping[str, int] | No
                     yield from family_series(family, {**target_labels, **variant})
 
 
-def sample_times(end: float, span_seconds: float, step: int = STEP_SECONDS) -> list[int]:
-    """Sample times (Unix seconds, multiples of `step`) over `span_seconds` ending at `end` (rounded down)."""
-    last = int(end) // step * step
+def sample_times(end: float | None = None, span_seconds: float = 3600, step: int = STEP_SECONDS) -> list[int]:
+    """Sample times (Unix seconds, multiples of `step`) over `span_seconds` ending at `end` (default now), rounded
+    down to a multiple of `step`."""
+    last = int(time.time() if end is None else end) // step * step
     return list(range(last - int(span_seconds) // step * step, last + 1, step))
 
 

@@ -197,7 +197,7 @@ def live_prometheus(contracts: Sequence[MonitoringContract], rule_files: Mapping
     folder.mkdir(parents=True, exist_ok=True)
     data_dir = folder / "data"
     source = folder / "backfill.om"
-    write_file(contracts, source, sample_times(time.time() if end is None else end, span_seconds))
+    write_file(contracts, source, sample_times(end, span_seconds))
     create_blocks(source, data_dir)
     source.unlink()
     config = write_config(folder, write_rule_files(rule_files, folder / "rules"))
