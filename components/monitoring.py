@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, cast
+from typing import Any, Final
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -37,7 +37,7 @@ from components.monitoring_values import (
     ValuesInputs,
     chart_values,
 )
-from components.namespaces import MONITORING_NAMESPACE, Flow, namespace, network_policies
+from components.namespaces import MONITORING_NAMESPACE, Egress, Flow, namespace, network_policies
 from observability.config import ObservabilityConfig
 
 NAMESPACE: Final = MONITORING_NAMESPACE
@@ -90,12 +90,15 @@ class Monitoring(pulumi.ComponentResource):
         config_maps = [*dashboard_config_maps(contracts, args.observability, NAMESPACE),
                        contracts_config_map(contracts, NAMESPACE)]
         self.generated = [*custom, *config_maps]
+        receivers = {severity: Receiver(type=receiver.type, key=receiver.secret, channel=receiver.channel)
+                     for severity, receiver in args.config.routing.receivers().items()}
+        missing = sorted({r.key for r in receivers.values()} - set(args.receiver_keys))
+        if missing:
+            raise ValueError(f"routing names receiver keys {missing} that MonitoringArgs.receiver_keys lacks")
         provider = args.cluster.provider
         ns = namespace(f"{name}-namespace", NAMESPACE, provider=provider, parent=self, protect=args.protect_stateful)
         policies = self._policies(name, ns, args, provider)
         ns_opts = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[ns])
-        receivers = {severity: Receiver(type=receiver.type, key=receiver.secret, channel=receiver.channel)
-                     for severity, receiver in args.config.routing.receivers().items()}
         self.alertmanager_config = alertmanager_config(receivers, secret_name=RECEIVERS_SECRET)
         config_secret = k8s.core.v1.Secret(
             f"{name}-alertmanager-config", metadata=self._metadata(CONFIG_SECRET), type="Opaque",
@@ -134,31 +137,16 @@ class Monitoring(pulumi.ComponentResource):
         """Default deny, DNS, the API server and in-namespace traffic (Alertmanager's mesh, Grafana to
         Prometheus, Prometheus scraping its own namespace); Grafana and the operator's webhook from the VPC;
         Prometheus out to every namespace's pods and the nodes; Alertmanager out to its receivers."""
-        policies = network_policies(
+        return network_policies(
             name, ns.metadata.name, provider=provider, parent=self, egress_cidrs={},
             flows=[Flow(name="grafana", ports=(GRAFANA_PORT,), from_cidrs=(args.vpc_cidr,),
                         to_pod_labels=GRAFANA_POD_LABELS),
                    Flow(name="operator-webhook-from-api-server", ports=(OPERATOR_WEBHOOK_PORT,),
-                        from_cidrs=(args.vpc_cidr,), to_pod_labels=OPERATOR_POD_LABELS)])
-        opts = pulumi.ResourceOptions(parent=self, provider=provider)
-
-        def egress(suffix: str, pod_labels: Mapping[str, str], rules: list[dict[str, Any]]) -> None:
-            policies.append(k8s.networking.v1.NetworkPolicy(
-                f"{name}-netpol-{suffix}",
-                metadata={"name": suffix, "namespace": ns.metadata.name,
-                          "labels": {"app.kubernetes.io/part-of": "meridian"}},
-                spec=cast(k8s.networking.v1.NetworkPolicySpecArgsDict, {
-                    "podSelector": {"matchLabels": dict(pod_labels)}, "policyTypes": ["Egress"], "egress": rules}),
-                opts=opts))
-
-        egress("allow-prometheus-scrape", PROMETHEUS_POD_LABELS, [
-            {"to": [{"namespaceSelector": {}}]},
-            {"to": [{"ipBlock": {"cidr": args.vpc_cidr}}],
-             "ports": [{"port": port, "protocol": "TCP"} for port in NODE_SCRAPE_PORTS]}])
-        egress("allow-alertmanager-receivers", ALERTMANAGER_POD_LABELS, [
-            {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
-             "ports": [{"port": port, "protocol": "TCP"} for port in RECEIVER_PORTS]}])
-        return policies
+                        from_cidrs=(args.vpc_cidr,), to_pod_labels=OPERATOR_POD_LABELS)],
+            pod_egress=[Egress(name="prometheus-scrape", from_pod_labels=PROMETHEUS_POD_LABELS,
+                               to_all_namespaces=True, to_cidrs={args.vpc_cidr: NODE_SCRAPE_PORTS}),
+                        Egress(name="alertmanager-receivers", from_pod_labels=ALERTMANAGER_POD_LABELS,
+                               to_cidrs={"0.0.0.0/0": RECEIVER_PORTS})])
 
     def _grafana_admin(self, name: str, opts: pulumi.ResourceOptions) -> k8s.core.v1.Secret:
         """Grafana's admin login: a random password made once (later runs keep it), only ever a Pulumi secret."""
@@ -180,9 +168,6 @@ class Monitoring(pulumi.ComponentResource):
     def _receiver_keys(self, name: str, args: MonitoringArgs, keys: set[str],
                        opts: pulumi.ResourceOptions) -> k8s.core.v1.Secret:
         """The receivers' keys, mounted into Alertmanager at /etc/alertmanager/secrets/<secret>/<key>."""
-        missing = sorted(keys - set(args.receiver_keys))
-        if missing:
-            raise ValueError(f"routing names receiver keys {missing} that MonitoringArgs.receiver_keys lacks")
         return k8s.core.v1.Secret(
             f"{name}-receiver-keys", metadata=self._metadata(RECEIVERS_SECRET), type="Opaque",
             string_data={key: pulumi.Output.secret(args.receiver_keys[key]) for key in sorted(keys)}, opts=opts)

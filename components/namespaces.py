@@ -37,6 +37,20 @@ class Flow:
     """Pods the flow reaches; empty: every pod of the namespace."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class Egress:
+    """One allowed egress flow, from some pods of the namespace only (the namespace-wide ones are
+    `network_policies`' `egress_cidrs`)."""
+
+    name: str
+    """The policy is named `allow-<name>`."""
+    from_pod_labels: Mapping[str, str]
+    to_cidrs: Mapping[str, Sequence[int]] = field(default_factory=dict)
+    """CIDR to the TCP ports allowed there."""
+    to_all_namespaces: bool = False
+    """Also any pod in any namespace, on any port (Prometheus scraping)."""
+
+
 def namespace(resource_name: str, name: str, *, provider: k8s.Provider, parent: pulumi.Resource,
               labels: Mapping[str, str] | None = None, protect: bool = False) -> k8s.core.v1.Namespace:
     """A namespace with Pod Security `restricted` warnings and audit on (enforced per service where possible).
@@ -72,11 +86,34 @@ def _peer(flow: Flow) -> list[dict[str, Any]]:
     return peers
 
 
+def _cidr_rules(to_cidrs: Mapping[str, Sequence[int]]) -> list[dict[str, Any]]:
+    return [{"to": [{"ipBlock": {"cidr": cidr}}], "ports": _ports(ports)} for cidr, ports in sorted(to_cidrs.items())]
+
+
+def _policy(prefix: str, namespace_name: pulumi.Input[str], suffix: str, spec: dict[str, Any],
+            opts: pulumi.ResourceOptions) -> k8s.networking.v1.NetworkPolicy:
+    metadata: k8s.meta.v1.ObjectMetaArgsDict = {
+        "name": suffix, "namespace": namespace_name, "labels": {"app.kubernetes.io/part-of": "meridian"}}
+    return k8s.networking.v1.NetworkPolicy(f"{prefix}-netpol-{suffix}", metadata=metadata,
+                                           spec=cast(k8s.networking.v1.NetworkPolicySpecArgsDict, spec), opts=opts)
+
+
+def egress_policy(prefix: str, namespace_name: pulumi.Input[str], egress: Egress,
+                  opts: pulumi.ResourceOptions) -> k8s.networking.v1.NetworkPolicy:
+    """The NetworkPolicy `allow-<egress.name>`: its pods may reach what `egress` names."""
+    rules: list[dict[str, Any]] = [{"to": [{"namespaceSelector": {}}]}] if egress.to_all_namespaces else []
+    return _policy(prefix, namespace_name, f"allow-{egress.name}", {
+        "podSelector": {"matchLabels": dict(egress.from_pod_labels)}, "policyTypes": ["Egress"],
+        "egress": [*rules, *_cidr_rules(egress.to_cidrs)]}, opts)
+
+
 def network_policies(prefix: str, namespace_name: pulumi.Input[str], *, flows: Sequence[Flow],
                      egress_cidrs: Mapping[str, Sequence[int]], provider: k8s.Provider,
                      parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource] = (),
-                     same_namespace_ingress: bool = True) -> list[k8s.networking.v1.NetworkPolicy]:
-    """Default deny (ingress and egress), DNS and in-namespace traffic, then `flows` in and `egress_cidrs` out.
+                     same_namespace_ingress: bool = True,
+                     pod_egress: Sequence[Egress] = ()) -> list[k8s.networking.v1.NetworkPolicy]:
+    """Default deny (ingress and egress), DNS and in-namespace traffic, then `flows` in and `egress_cidrs` out,
+    then `pod_egress` out of the pods each names.
 
     `egress_cidrs` maps a CIDR (the VPC for the API server and endpoints, 0.0.0.0/0 for S3) to its ports.
     With `same_namespace_ingress` off, pods may still call each other, but only `flows` admit them.
@@ -84,10 +121,7 @@ def network_policies(prefix: str, namespace_name: pulumi.Input[str], *, flows: S
     opts = pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=list(depends_on))
 
     def policy(suffix: str, spec: dict[str, Any]) -> k8s.networking.v1.NetworkPolicy:
-        metadata: k8s.meta.v1.ObjectMetaArgsDict = {
-            "name": suffix, "namespace": namespace_name, "labels": {"app.kubernetes.io/part-of": "meridian"}}
-        return k8s.networking.v1.NetworkPolicy(f"{prefix}-netpol-{suffix}", metadata=metadata,
-                                               spec=cast(k8s.networking.v1.NetworkPolicySpecArgsDict, spec), opts=opts)
+        return _policy(prefix, namespace_name, suffix, spec, opts)
 
     policies = [
         policy("default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}),
@@ -106,15 +140,15 @@ def network_policies(prefix: str, namespace_name: pulumi.Input[str], *, flows: S
                                                "egress": [{"to": [{"podSelector": {}}]}]}),
     ]
     if egress_cidrs:
-        egress = [{"to": [{"ipBlock": {"cidr": cidr}}], "ports": _ports(ports)}
-                  for cidr, ports in sorted(egress_cidrs.items())]
-        policies.append(policy("allow-egress", {"podSelector": {}, "policyTypes": ["Egress"], "egress": egress}))
+        policies.append(policy("allow-egress", {"podSelector": {}, "policyTypes": ["Egress"],
+                                                "egress": _cidr_rules(egress_cidrs)}))
     for flow in flows:
         policies.append(policy(f"allow-{flow.name}", {
             "podSelector": {"matchLabels": dict(flow.to_pod_labels)} if flow.to_pod_labels else {},
             "policyTypes": ["Ingress"],
             "ingress": [{"from": _peer(flow), "ports": _ports(flow.ports)}],
         }))
+    policies += [egress_policy(prefix, namespace_name, egress, opts) for egress in pod_egress]
     return policies
 
 

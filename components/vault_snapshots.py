@@ -51,7 +51,7 @@ import pulumi_kubernetes as k8s
 from components.backup_bucket import BackupBucket, BackupBucketArgs
 from components.contracts import ClusterRef
 from components.irsa import irsa_role
-from components.namespaces import IMAGE_TAG_NOT_DIGEST, NON_ROOT_UID
+from components.namespaces import IMAGE_TAG_NOT_DIGEST, NON_ROOT_UID, Egress, egress_policy
 from components.vault_values import API_PORT, NAMESPACE, RELEASE, TLS_SECRET, VAULT_VERSION
 
 SERVICE_ACCOUNT: Final = "vault-raft-snapshot"
@@ -139,12 +139,6 @@ def cronjob_spec(*, schedule: str, bucket: pulumi.Input[str], region: str) -> di
     }
 
 
-def s3_egress_spec() -> dict[str, Any]:
-    """HTTPS anywhere (S3's public ranges, through the gateway endpoint) for the snapshot job's pods only."""
-    return {"podSelector": {"matchLabels": dict(LABELS)}, "policyTypes": ["Egress"],
-            "egress": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 443, "protocol": "TCP"}]}]}
-
-
 def raft_snapshots(name: str, *, cluster: ClusterRef, namespace_name: pulumi.Input[str], schedule: str,
                    retention_days: int, tags: Mapping[str, str], protect: bool, parent: pulumi.Resource,
                    depends_on: list[pulumi.Resource]) -> BackupBucket:
@@ -162,11 +156,9 @@ def raft_snapshots(name: str, *, cluster: ClusterRef, namespace_name: pulumi.Inp
         metadata={"name": SERVICE_ACCOUNT, "namespace": namespace_name, "labels": dict(LABELS),
                   "annotations": {"eks.amazonaws.com/role-arn": role.arn}},
         automount_service_account_token=False, opts=k8s_opts)
-    egress = k8s.networking.v1.NetworkPolicy(
-        f"{name}-netpol-allow-snapshot-s3-egress",
-        metadata={"name": "allow-snapshot-s3-egress", "namespace": namespace_name,
-                  "labels": {"app.kubernetes.io/part-of": "meridian"}},
-        spec=cast(k8s.networking.v1.NetworkPolicySpecArgsDict, s3_egress_spec()), opts=k8s_opts)
+    # HTTPS anywhere (S3's public ranges, through the gateway endpoint) for the snapshot job's pods only.
+    egress = egress_policy(name, namespace_name, Egress(name="snapshot-s3-egress", from_pod_labels=LABELS,
+                                                        to_cidrs={"0.0.0.0/0": (443,)}), k8s_opts)
     k8s.batch.v1.CronJob(
         f"{name}-raft-snapshot",
         metadata={"name": "vault-raft-snapshot", "namespace": namespace_name, "labels": dict(LABELS),
