@@ -16,6 +16,9 @@ from meridian.synth.render import is_manifest, manifest
 DASHBOARD_LABEL: Final = "grafana_dashboard"
 CONTRACTS_CONFIGMAP: Final = "meridian-monitoring-contracts"
 ALERTMANAGER_KEY: Final = "alertmanager.yaml"
+GROUP_KEYS: Final = ("name", "interval", "rules")
+RULE_KEYS: Final = ("record", "alert", "expr", "for", "labels", "annotations")
+"""Key order of rule files as Prometheus documents them."""
 
 
 def _objects(plan: Plan, kind: str) -> list[dict[str, Any]]:
@@ -28,8 +31,21 @@ def rule_files(plan: Plan) -> dict[str, dict[str, Any]]:
     for rule in _objects(plan, "PrometheusRule"):
         groups = rule["spec"]["groups"]
         kind = groups[0]["name"].split(".")[0]
-        files[f"{kind}.yaml"] = {"groups": groups}
+        files[f"{kind}.yaml"] = canonical_rule_file({"groups": groups})
     return dict(sorted(files.items()))
+
+
+def canonical_rule_file(content: dict[str, Any]) -> dict[str, Any]:
+    """The rule file with its keys in Prometheus' documented order and labels and annotations sorted: the
+    recorded objects come back from protobuf maps, whose key order varies from one process to the next."""
+    def ordered(item: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+        return {key: item[key] for key in (*keys, *sorted(set(item) - set(keys))) if key in item}
+
+    return {"groups": [
+        {**ordered(group, GROUP_KEYS), "rules": [
+            {key: dict(sorted(value.items())) if key in ("labels", "annotations") else value
+             for key, value in ordered(rule, RULE_KEYS).items()} for rule in group["rules"]]}
+        for group in content["groups"]]}
 
 
 def dashboards(plan: Plan) -> dict[str, dict[str, Any]]:

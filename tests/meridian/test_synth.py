@@ -16,6 +16,7 @@ import yaml
 
 from components.fleet import load_fleet, stack_names
 from components.tags import REQUIRED_TAG_KEYS
+from meridian.synth.artifacts import canonical_rule_file
 from meridian.synth.plan import Plan
 from meridian.synth.render import write_plan
 from meridian.synth.runner import run_program
@@ -203,3 +204,17 @@ def test_every_stack_keeps_quorum_and_data_with_one_zone_lost(
         assert all(verdict.passed for verdict in result.verdicts), [v.line() for v in result.verdicts]
         written = json.loads((folder / "checks.json").read_text())["zone_loss"]
         assert [v["passed"] for v in written] == [v.passed for v in result.verdicts]
+
+
+def test_rule_files_come_out_in_one_key_order_whatever_order_the_plan_gives() -> None:
+    rule = {"alert": "KafkaX", "expr": "up == 0", "for": "5m", "labels": {"severity": "warning", "component": "kafka"},
+            "annotations": {"summary": "s", "description": "d"}}
+    shuffled = {"annotations": {"description": "d", "summary": "s"}, "for": "5m",
+                "labels": {"component": "kafka", "severity": "warning"}, "expr": "up == 0", "alert": "KafkaX"}
+    one = canonical_rule_file({"groups": [{"name": "kafka.alerts", "interval": "30s", "rules": [rule]}]})
+    other = canonical_rule_file({"groups": [{"rules": [shuffled], "interval": "30s", "name": "kafka.alerts"}]})
+    assert yaml.safe_dump(one, sort_keys=False) == yaml.safe_dump(other, sort_keys=False)
+    group = one["groups"][0]
+    assert list(group) == ["name", "interval", "rules"]
+    assert list(group["rules"][0]) == ["alert", "expr", "for", "labels", "annotations"]
+    assert list(group["rules"][0]["labels"]) == ["component", "severity"]
