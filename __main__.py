@@ -7,19 +7,20 @@ import pulumi_aws as aws
 
 from components.config import current_raw_config, parse_stack_config
 from components.fleet import load_fleet
-from components.platform import RegionalPlatform, RegionalPlatformArgs
+from components.platform import RegionalPlatform, RegionalPlatformArgs, peer_regions
 from components.regions import require_zones
 from components.tags import base_tags
 
 # Validate this stack, then every stack file together, before any resource is declared.
 config = parse_stack_config(pulumi.get_stack(), current_raw_config())
-load_fleet(Path(__file__).resolve().parent, overrides={config.stack: config})
+fleet = load_fleet(Path(__file__).resolve().parent, overrides={config.stack: config})
 require_zones(config.region, config.zones)
 
 aws_provider = aws.Provider("aws", region=config.region,
                             default_tags=aws.ProviderDefaultTagsArgs(tags=base_tags(config)))
-platform = RegionalPlatform("meridian", RegionalPlatformArgs(config=config),
-                            opts=pulumi.ResourceOptions(providers={"aws": aws_provider}))
+platform = RegionalPlatform(
+    "meridian", RegionalPlatformArgs(config=config, peers=peer_regions(config, fleet), project=pulumi.get_project()),
+    opts=pulumi.ResourceOptions(providers={"aws": aws_provider}))
 
 pulumi.export("region", config.region)
 pulumi.export("vpcId", platform.network.vpc_id)
@@ -28,4 +29,10 @@ pulumi.export("privateRouteTableIds", list(platform.network.route_table_ids["pri
 pulumi.export("dataRouteTableIds", list(platform.network.route_table_ids["data"]))
 pulumi.export("clusterName", platform.cluster.name)
 pulumi.export("clusterEndpoint", platform.cluster.endpoint)
+# base64 PEM: `meridian vault bootstrap` configures Vault's Kubernetes auth with it.
+pulumi.export("clusterCertificateAuthority", platform.cluster.certificate_authority)
 pulumi.export("oidcProviderArn", platform.cluster.oidc_provider_arn)
+pulumi.export("clusterSecurityGroupId", platform.cluster.cluster_security_group_id)
+if platform.connectivity is not None:  # what later regions' stacks read to peer with this one
+    pulumi.export("transitGatewayId", platform.connectivity.transit_gateway_id)
+    pulumi.export("transitGatewayRouteTableId", platform.connectivity.route_table_id)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 
 from components.cassandra import Cassandra, CassandraArgs
+from components.cassandra_spec import INTERNODE_PORTS
 from components.certificates import Certificates, CertificatesArgs
 from components.cluster import EksCluster, EksClusterArgs
 from components.config import StackConfig
+from components.connectivity import Connectivity, ConnectivityArgs, CrossRegionFlow, PeerRegion
 from components.contracts import CertificatesRef, ClusterRef, MonitoringContract, NetworkRef
 from components.kafka import Kafka, KafkaArgs
+from components.kafka_spec import TLS_PORT as KAFKA_TLS_PORT
 from components.logging import Logging, LoggingArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.monitoring_contracts import kubernetes_contract, monitoring_contract, planned_nodes
@@ -31,6 +35,26 @@ class RegionalPlatformArgs:
 
     config: StackConfig
     """The stack's validated config; the platform hands each component only what it needs."""
+    peers: tuple[PeerRegion, ...] = ()
+    """The earlier stacks `config.peers` names, described from their own config (see `peer_regions`)."""
+    project: str = "meridian"
+    """The Pulumi project, for the peers' StackReference names."""
+
+
+def peer_regions(config: StackConfig, fleet: Mapping[str, StackConfig]) -> tuple[PeerRegion, ...]:
+    """The stacks `config` peers with, as the connectivity needs them (from their validated config)."""
+    return tuple(PeerRegion(stack=peer, region=fleet[peer].region, cidr=fleet[peer].network.cidr,
+                            zones=fleet[peer].network.az_count) for peer in config.peers)
+
+
+def cross_region_flows(config: StackConfig) -> tuple[CrossRegionFlow, ...]:
+    """TCP flows the deployed services need between regions (admitted from the peers' CIDRs only)."""
+    flows: list[CrossRegionFlow] = []
+    if config.cassandra is not None:
+        flows.append(CrossRegionFlow(name="cassandra-internode", ports=INTERNODE_PORTS))
+    if config.kafka is not None:
+        flows.append(CrossRegionFlow(name="kafka-tls", ports=(KAFKA_TLS_PORT,)))
+    return tuple(flows)
 
 
 class RegionalPlatform(pulumi.ComponentResource):
@@ -44,6 +68,8 @@ class RegionalPlatform(pulumi.ComponentResource):
     observability: ObservabilityConfig
     """The observability config the generated rules and dashboards were rendered with."""
     monitoring: Monitoring
+    connectivity: Connectivity | None
+    """The Transit Gateway and its peerings; None for a stack without `meridian:order` (development)."""
 
     def __init__(self, name: str, args: RegionalPlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("meridian:platform:RegionalPlatform", name, None, opts)
@@ -73,6 +99,13 @@ class RegionalPlatform(pulumi.ComponentResource):
             tags=tags,
             protect_stateful=config.protect_stateful,
         ), child).ref
+        self.connectivity = None if config.order is None else Connectivity(f"{name}-connectivity", ConnectivityArgs(
+            region=config.region, cidr=config.network.cidr, vpc_id=self.network.vpc_id,
+            attachment_subnet_ids=self.network.subnet_ids("private"),
+            route_table_ids=[*self.network.route_table_ids["private"], *self.network.route_table_ids["data"]],
+            cluster_security_group_id=self.cluster.cluster_security_group_id, peers=args.peers,
+            flows=cross_region_flows(config), stack_reference_prefix=f"{config.stack_reference_org}/{args.project}",
+            order=config.order, tags=tags), child)
         certificates = Certificates(f"{name}-certificates", CertificatesArgs(
             cluster=self.cluster, vpc_cidr=config.network.cidr, chart_version=chart("cert-manager").version), child)
         self.certificates = certificates.ref

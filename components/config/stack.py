@@ -38,8 +38,15 @@ class StackConfig(Frozen):
     """Protect KMS keys, the cluster and other stateful resources from deletion (`pulumi destroy` refuses)."""
     network: NetworkConfig
     cluster: ClusterConfig
+    order: int | None = Field(default=None, ge=1, le=99)
+    """Position in the fleet's rollout and peering order: a stack peers only with stacks of a lower order, so a new
+    region's first `pulumi up` connects it to the existing ones without touching their stacks. Unset: the stack
+    neither peers nor is peered (development)."""
     peers: tuple[str, ...] = ()
-    """Stacks (regions) this stack connects to; each must exist in stacks/."""
+    """Stacks (regions) this stack connects to: every earlier stack (lower `order`) of the same environment."""
+    stack_reference_org: str = Field(default="organization", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+    """Pulumi organization holding the peers' stacks; each peer is read as `<org>/<project>/<peer>` (Pulumi's
+    self-managed backends call every organization `organization`)."""
     cassandra: CassandraConfig | None = None
     kafka: KafkaConfig | None = None
     vault: VaultConfig | None = None
@@ -80,7 +87,9 @@ _KEY_TO_FIELD: Final = {
     f"{NAMESPACE}:protect_stateful": "protect_stateful",
     f"{NAMESPACE}:network": "network",
     f"{NAMESPACE}:cluster": "cluster",
+    f"{NAMESPACE}:order": "order",
     f"{NAMESPACE}:peers": "peers",
+    f"{NAMESPACE}:stack_reference_org": "stack_reference_org",
     f"{NAMESPACE}:cassandra": "cassandra",
     f"{NAMESPACE}:kafka": "kafka",
     f"{NAMESPACE}:vault": "vault",
@@ -271,6 +280,43 @@ def validate_fleet(configs: Mapping[str, StackConfig], current: str | None = Non
             if peer == name:
                 raise ConfigError(f"[stack {name}] meridian:peers", peer, "names the stack itself",
                                   "remove it: a stack does not peer with itself")
+    _check_peering_order(configs)
+
+
+def _check_peering_order(configs: Mapping[str, StackConfig]) -> None:
+    """Orders are unique; a stack peers only with earlier stacks, and with every earlier stack of its environment
+    (Cassandra's cluster and Kafka's mirroring span the whole environment, so the mesh must be full)."""
+    by_order: dict[int, str] = {}
+    for name in sorted(configs):
+        order = configs[name].order
+        if order is not None and order in by_order:
+            raise ConfigError(f"[stack {name}] meridian:order", order, f"is also stack {by_order[order]}'s order",
+                              f"give each stack its own position, for example {max(by_order) + 1}")
+        if order is not None:
+            by_order[order] = name
+    for name, config in sorted(configs.items()):
+        key = f"[stack {name}] meridian:peers"
+        if config.peers and config.order is None:
+            raise ConfigError(f"[stack {name}] meridian:order", None, "is unset, but the stack lists peers",
+                              "set meridian:order above every peer's order")
+        for peer in config.peers:
+            peer_order = configs[peer].order
+            if peer_order is None or config.order is None or peer_order >= config.order:
+                raise ConfigError(key, peer, f"does not come earlier (its order {peer_order}, this stack's "
+                                  f"{config.order}): the later stack of a pair declares the peering",
+                                  f"remove {peer} here and list {name} in {peer}'s peers instead, or reorder")
+            if configs[peer].environment != config.environment:
+                raise ConfigError(key, peer, f"is a {configs[peer].environment} stack, this one {config.environment}",
+                                  "peer only stacks of the same environment")
+        if config.order is None:
+            continue
+        missing = sorted(other for other, theirs in configs.items()
+                         if theirs.order is not None and theirs.order < config.order
+                         and theirs.environment == config.environment and other not in config.peers)
+        if missing:
+            raise ConfigError(key, list(config.peers), f"leaves out earlier {config.environment} stack(s) "
+                              f"{', '.join(missing)}: Cassandra and Kafka need a full mesh",
+                              f"add {', '.join(missing)}")
 
 
 def current_raw_config() -> dict[str, Any]:

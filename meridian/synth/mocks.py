@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import pulumi
 from pulumi.runtime import rpc
@@ -24,11 +25,43 @@ def _digest(*parts: str, length: int = 32) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length].upper()
 
 
+REGION_SCOPED_IDS: Final = {"aws:ec2transitgateway/transitGateway:TransitGateway": "tgw",
+                            "aws:ec2transitgateway/routeTable:RouteTable": "tgw-rtb",
+                            "aws:ec2/routeTable:RouteTable": "rtb"}
+"""Types whose mock id depends on the region: a peer's outputs (below) must name the ids its own synth gives."""
+
+
+def region_scoped_id(prefix: str, region: str, name: str) -> str:
+    """The mock id of a resource named `name` in `region` (AWS style: `tgw-0123...`)."""
+    return f"{prefix}-{_digest(region, name, length=17).lower()}"
+
+
+def peer_stack_outputs(region: str, zones: int) -> dict[str, Any]:
+    """What a peer stack in `region` exports for the connectivity, as its own synth computes it (the program's
+    resource names; tests/meridian/test_connectivity.py holds the two synths against each other)."""
+    names = ZONES_BY_REGION[region][:zones]
+    return {
+        "region": region,
+        "transitGatewayId": region_scoped_id("tgw", region, "meridian-connectivity-tgw"),
+        "transitGatewayRouteTableId": region_scoped_id("tgw-rtb", region, "meridian-connectivity-tgw-rt"),
+        "privateRouteTableIds": [region_scoped_id("rtb", region, f"meridian-network-private-rt-{zone}")
+                                 for zone in names],
+        "dataRouteTableIds": [region_scoped_id("rtb", region, f"meridian-network-data-rt-{zone}") for zone in names],
+        "clusterSecurityGroupId": _cluster_security_group(region, "meridian-eks-cluster"),
+    }
+
+
+def _cluster_security_group(region: str, cluster_resource: str) -> str:
+    return f"sg-{_digest(region, cluster_resource, 'cluster', length=17).lower()}"
+
+
 class RegionMocks(pulumi.runtime.Mocks):
     """Answers invokes and fills computed outputs as AWS and Kubernetes would, deterministically."""
 
-    def __init__(self, region: str) -> None:
+    def __init__(self, region: str, fleet: Mapping[str, tuple[str, int]] | None = None) -> None:
         self.region = region
+        self.fleet = dict(fleet or {})
+        """Every stack's (region, zone count), for StackReferences to peers."""
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         region = args.args.get("region") or self.region
@@ -54,6 +87,11 @@ class RegionMocks(pulumi.runtime.Mocks):
         state = dict(args.inputs)
         resource_id = f"{args.name}-{_digest(args.typ, args.name, length=8).lower()}"
         token = args.typ
+        if token == "pulumi:pulumi:StackReference":
+            return resource_id, self._stack_reference(str(state.get("name", "")))
+        if token in REGION_SCOPED_IDS:
+            resource_id = region_scoped_id(REGION_SCOPED_IDS[token], str(state.get("region") or self.region),
+                                           args.name)
         if token.startswith("aws:"):
             service = token.split(":")[1].split("/")[0]
             state.setdefault("arn", f"arn:aws:{service}:{self.region}:{ACCOUNT_ID}:{args.name}")
@@ -77,7 +115,7 @@ class RegionMocks(pulumi.runtime.Mocks):
                 "status": "ACTIVE",
             })
             vpc = dict(state.get("vpcConfig") or {})
-            vpc["clusterSecurityGroupId"] = f"sg-{_digest(args.name, 'cluster', length=17).lower()}"
+            vpc["clusterSecurityGroupId"] = _cluster_security_group(self.region, args.name)
             state["vpcConfig"] = vpc
         elif token == "aws:s3/bucket:Bucket":
             suffix = _digest(args.name, length=12).lower()
@@ -97,6 +135,15 @@ class RegionMocks(pulumi.runtime.Mocks):
                       "aws:ec2/securityGroup:SecurityGroup": "sg"}[token]
             resource_id = f"{prefix}-{_digest(args.name, length=17).lower()}"
         return resource_id, state
+
+    def _stack_reference(self, name: str) -> dict[str, Any]:
+        """A peer stack's outputs (`<org>/<project>/<stack>`), as that stack's own synth exports them."""
+        stack = name.rsplit("/", 1)[-1]
+        if stack not in self.fleet:
+            raise KeyError(f"StackReference {name!r}: no stack {stack!r} in the fleet the synth was given "
+                           f"({', '.join(sorted(self.fleet)) or 'none'})")
+        region, zones = self.fleet[stack]
+        return {"name": name, "outputs": peer_stack_outputs(region, zones), "secretOutputNames": []}
 
 
 def _alias_text(alias: Any) -> str:

@@ -24,8 +24,11 @@ ENGINE_LOGGER = "meridian.synth.engine"
 def run_program(program: Callable[[], None], *, stack: str, region: str,
                 config: Mapping[str, str] | None = None,
                 secret_keys: list[str] | None = None,
-                monitor: RecordingMonitor | None = None) -> list[RecordedResource]:
+                monitor: RecordingMonitor | None = None,
+                fleet: Mapping[str, tuple[str, int]] | None = None) -> list[RecordedResource]:
     """Run `program` as stack `stack` with `config` (full keys, string values) and record its resources.
+
+    `fleet` (every stack's region and zone count) answers the program's StackReferences to its peers.
 
     Exceptions the program raises (a ConfigError, say) propagate after the runtime has settled; pass your
     own `monitor` to see what was registered before one.
@@ -34,7 +37,7 @@ def run_program(program: Callable[[], None], *, stack: str, region: str,
     settings.SETTINGS.rpc_manager.clear()
     settings.SETTINGS.outputs.clear()
     set_all_config(dict(config or {}), list(secret_keys or []))
-    monitor = monitor or RecordingMonitor(RegionMocks(region))
+    monitor = monitor or RecordingMonitor(RegionMocks(region, fleet))
     pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor,
                              logger=logging.getLogger(ENGINE_LOGGER))
     _sync_await(run_pulumi_func(program))
@@ -43,7 +46,8 @@ def run_program(program: Callable[[], None], *, stack: str, region: str,
 
 def run_main(main_path: Path, *, stack: str, region: str, config: Mapping[str, str],
              secret_keys: list[str] | None = None, monitor: RecordingMonitor | None = None,
-             globals_out: dict[str, Any] | None = None) -> list[RecordedResource]:
+             globals_out: dict[str, Any] | None = None,
+             fleet: Mapping[str, tuple[str, int]] | None = None) -> list[RecordedResource]:
     """Run the project's `__main__.py` as `pulumi up` would, under the recording mocks.
 
     `globals_out` receives the program's module globals (its `platform`, for the contracts it collected).
@@ -55,4 +59,4 @@ def run_main(main_path: Path, *, stack: str, region: str, config: Mapping[str, s
             globals_out.update(namespace)
 
     return run_program(program, stack=stack, region=region, config=config, secret_keys=secret_keys,
-                       monitor=monitor)
+                       monitor=monitor, fleet=fleet)

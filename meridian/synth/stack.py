@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 from components.config import parse_stack_config
 from components.contracts import MonitoringContract
-from components.fleet import read_stack_config
+from components.fleet import load_fleet, read_stack_config
 from meridian.checks.failure_domains import zone_loss_verdicts
 from meridian.checks.verdict import Verdict
 from meridian.synth.artifacts import write_artifacts
@@ -68,8 +68,9 @@ def synth_program(project_dir: Path, stack: str) -> ProgramRun:
     logger.addHandler(collector)
     try:
         program_globals: dict[str, Any] = {}
+        fleet = {name: (peer.region, peer.network.az_count) for name, peer in load_fleet(project_dir).items()}
         resources = run_main(project_dir / "__main__.py", stack=stack, region=region, config=raw,
-                             secret_keys=secret_keys, globals_out=program_globals)
+                             secret_keys=secret_keys, globals_out=program_globals, fleet=fleet)
     finally:
         logger.removeHandler(collector)
     platform = program_globals["platform"]
