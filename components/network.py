@@ -51,7 +51,7 @@ class NetworkArgs:
     tags: Mapping[str, str]
     """Base tags merged onto every taggable resource."""
     protect_stateful: bool = True
-    """Protect the flow-log KMS key from deletion."""
+    """Protect the VPC, its subnets (the cluster's nodes and ENIs live in them) and the flow-log KMS key."""
 
 
 def subnet_tags(tier: str, cluster_name: str) -> dict[str, str]:
@@ -97,7 +97,8 @@ class Network(pulumi.ComponentResource):
         super().__init__("meridian:network:Network", name, None, opts)
         self._name, self._args = name, args
         vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=args.cidr, enable_dns_support=True,
-                          enable_dns_hostnames=True, tags=self._tags(f"{name}-vpc"), opts=self._opts())
+                          enable_dns_hostnames=True, tags=self._tags(f"{name}-vpc"),
+                          opts=self._opts(protect=args.protect_stateful))
         subnets = self._subnets(vpc)
         tables = self._routing(vpc, subnets)
         endpoint_sg = self._endpoints(vpc, subnets["private"], tables)
@@ -136,7 +137,8 @@ class Network(pulumi.ComponentResource):
             subnets[tier] = [
                 aws.ec2.Subnet(f"{self._name}-{tier}-{zone}", vpc_id=vpc.id, cidr_block=cidr,
                                availability_zone=zone, map_public_ip_on_launch=False,
-                               tags=self._tags(f"{self._name}-{tier}-{zone}", tags), opts=self._opts())
+                               tags=self._tags(f"{self._name}-{tier}-{zone}", tags),
+                               opts=self._opts(protect=self._args.protect_stateful))
                 for zone, cidr in plan[tier]]
         return subnets
 

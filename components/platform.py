@@ -126,6 +126,7 @@ class RegionalPlatform(pulumi.ComponentResource):
             services.append(Logging(f"{name}-logging", LoggingArgs(
                 config=config.logging, cluster=cluster, vpc_cidr=cidr, tags=tags, protect_stateful=protect), child))
         self.contracts = [service.contract for service in services]
+        self.vault_inventory = next((s.inventory for s in services if isinstance(s, Vault)), None)  # None: no Vault
         self._monitor(name, config, services, child)
         self.register_outputs({"vpcId": self.network.vpc_id, "clusterName": self.cluster.name})
 

@@ -6,11 +6,12 @@ data volumes on the retained gp3 class, Prometheus telemetry, raft snapshots to 
 which also documents the restore path), and a default-deny namespace.
 
 Bootstrap, once after the first install (the pods stay sealed and unready until then; Helm does not wait for them):
-`vault operator init` on vault-0 (with awskms the output is recovery keys and a root token: store them offline);
-the others join through `retry_join` and unseal with the KMS key. Then, with the root token:
-`vault audit enable file file_path=/vault/audit/audit.log`, `vault auth enable kubernetes`,
-`vault write auth/kubernetes/config kubernetes_host=https://kubernetes.default.svc`, the `raft-snapshot` policy
-and role (components/vault_snapshots.py), and revoke the root token.
+`meridian vault bootstrap` (meridian/vault/) makes the running Vault match `Vault.inventory`
+(components/vault_access.py, written by the synth to build/<stack>/vault.json): init with recovery shares (awskms: the
+recovery keys and root token go to a 0600 file only), the file audit device on the audit volume, the KV v2 mount,
+Kubernetes auth for this cluster, and a least-privilege policy and role per client: the `raft-snapshot` one
+(components/vault_snapshots.py) and those of `meridian:vault.clients`. The other pods join through `retry_join`
+and unseal with the KMS key.
 """
 
 from __future__ import annotations
@@ -30,10 +31,15 @@ from components.irsa import irsa_role
 from components.namespaces import Flow, namespace, network_policies, prometheus_scrape
 from components.policy_documents import account_root_statement, policy_document
 from components.tags import resource_tags
+from components.vault_access import AuditDevice, PathRule, Recovery, VaultClient, VaultInventory
 from components.vault_snapshots import LABELS as SNAPSHOT_LABELS
+from components.vault_snapshots import SERVICE_ACCOUNT as SNAPSHOT_SERVICE_ACCOUNT
+from components.vault_snapshots import TOKEN_AUDIENCE as SNAPSHOT_AUDIENCE
+from components.vault_snapshots import VAULT_ROLE as SNAPSHOT_ROLE
 from components.vault_snapshots import raft_snapshots
 from components.vault_values import (
     API_PORT,
+    AUDIT_DIR,
     CLUSTER_PORT,
     INTERNAL_SERVICE_LABELS,
     NAMESPACE,
@@ -87,6 +93,36 @@ def flows(config: VaultConfig) -> list[Flow]:
     return allowed
 
 
+AUDIT_LOG: Final = f"{AUDIT_DIR}/audit.log"
+"""The file audit device's log, on the audit volume the chart mounts (vault_values `auditStorage`)."""
+SNAPSHOT_TOKEN_TTL_SECONDS: Final = 600
+"""The snapshot job's Vault token lives 10 minutes: one `raft snapshot save` against the active node."""
+
+
+def raft_snapshot_client() -> VaultClient:
+    """The snapshot CronJob's access: `read` on `sys/storage/raft/snapshot` only.
+
+    GET sys/storage/raft/snapshot is a read operation (hashicorp/vault vault/logical_system_raft.go
+    `storage/raft/snapshot` ReadOperation; website/content/api-docs/system/storage/raft.mdx) and is not among the
+    system backend's sudo paths (vault/logical_system.go PathsSpecial.Root), so `read` alone suffices.
+    """
+    return VaultClient(service=SNAPSHOT_ROLE, namespace=NAMESPACE, service_account=SNAPSHOT_SERVICE_ACCOUNT,
+                       extra_rules=(PathRule(path="sys/storage/raft/snapshot", capabilities=("read",)),),
+                       token_ttl_seconds=SNAPSHOT_TOKEN_TTL_SECONDS, audience=SNAPSHOT_AUDIENCE)
+
+
+def access_inventory(config: VaultConfig, *, region: str, cluster_name: str) -> VaultInventory:
+    """What the region's Vault must hold: the snapshot job's client, then `meridian:vault.clients` by name."""
+    clients = [raft_snapshot_client()]
+    clients += [VaultClient(service=name, namespace=client.namespace, service_account=client.service_account,
+                            read_paths=client.read, list_folders=client.list_folders)
+                for name, client in sorted(config.clients.items())]
+    return VaultInventory(region=region, cluster_name=cluster_name, audit=AuditDevice(path="file", file_path=AUDIT_LOG),
+                          recovery=Recovery(shares=config.recovery_shares, threshold=config.recovery_threshold,
+                                            pgp_keys=config.recovery_pgp_keys),
+                          clients=tuple(clients))
+
+
 def unseal_policy(key_arn: str) -> str:
     """IRSA policy of the server: the seal's three calls, on the unseal key only."""
     return policy_document({"Sid": "AutoUnseal", "Effect": "Allow", "Action": list(UNSEAL_ACTIONS),
@@ -114,10 +150,12 @@ class VaultArgs:
 
 
 class Vault(pulumi.ComponentResource):
-    """Vault on EKS. Exposes `contract` (how to scrape and alert on it) and `snapshot_bucket_name`."""
+    """Vault on EKS. Exposes `contract` (how to scrape and alert on it), `snapshot_bucket_name` and `inventory`."""
 
     contract: MonitoringContract
     snapshot_bucket_name: pulumi.Output[str]
+    inventory: VaultInventory
+    """What `meridian vault bootstrap` makes the running Vault hold (no resources: Vault's own API does it)."""
 
     def __init__(self, name: str, args: VaultArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("meridian:vault:Vault", name, None, opts)
@@ -152,6 +190,7 @@ class Vault(pulumi.ComponentResource):
                                 schedule=config.snapshot_schedule, retention_days=config.snapshot_retention_days,
                                 tags=args.tags, protect=args.protect_stateful, parent=self, depends_on=[release])
         self.snapshot_bucket_name = bucket.bucket_name
+        self.inventory = access_inventory(config, region=region, cluster_name=cluster.cluster_name)
         self.contract = MonitoringContract(
             kind="vault", region=region, cluster=cluster.cluster_name, namespace=NAMESPACE,
             # Every pod serves its own metrics (listener unauthenticated_metrics_access; hashicorp/vault

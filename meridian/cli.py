@@ -1,4 +1,4 @@
-"""The `meridian` command line: synth, runbooks (and, in later work, diff, preview-summary, verify, vault)."""
+"""The `meridian` command line: synth, runbooks, verify, vault, diff, preview-summary, rollout-waves."""
 
 from __future__ import annotations
 
@@ -12,8 +12,13 @@ from rich.table import Table
 
 from components.errors import ConfigError
 from components.fleet import load_fleet, stack_names
+from meridian.diff.command import diff_command
+from meridian.preview.command import preview_summary_command
+from meridian.rollout import github_outputs, rollout_waves
 from meridian.runbooks import fleet_contracts, render_runbooks, write_runbooks
-from meridian.synth.stack import SynthResult, synth_stack
+from meridian.synth.stack import PolicyViolationError, SynthResult, synth_stack
+from meridian.vault import vault_app
+from meridian.verify.command import verify_command
 
 app = typer.Typer(help="Meridian: render, check and operate the multi-region platform.", no_args_is_help=True)
 
@@ -51,6 +56,10 @@ def _print_result(console: Console, result: SynthResult, out: Path) -> None:
     for verdict in result.verdicts:
         if not verdict.passed:
             console.print(f"  [red]one zone lost:[/] {verdict.line()}", highlight=False)
+    if result.violations:
+        rules = sorted({violation.rule for violation in result.violations})
+        console.print(f"  policy: {len(result.violations)} advisory finding(s) ({', '.join(rules)}; "
+                      f"details in {out / result.stack / 'policy.json'})", highlight=False)
     for warning in result.warnings:
         console.print(f"  [yellow]warning:[/] {warning}")
 
@@ -71,6 +80,9 @@ def synth(
     except ConfigError as error:
         print(f"config error: {error}", file=sys.stderr)
         raise typer.Exit(code=2) from None
+    except PolicyViolationError as error:
+        print(f"policy violation: {error}", file=sys.stderr)
+        raise typer.Exit(code=1) from None
     for result in results:
         _print_result(console, result, out)
     failed = [verdict for result in results for verdict in result.verdicts if not verdict.passed]
@@ -92,6 +104,25 @@ def runbooks(
         raise typer.Exit(code=2) from None
     written, removed = write_runbooks(pages, out)
     Console().print(f"wrote {written} runbook pages to {out}, removed {removed} stale")
+
+
+@app.command(name="rollout-waves")
+def rollout_waves_command(
+    project_dir: Annotated[Path, typer.Option(help="Folder holding Pulumi.yaml.")] = PROJECT_DIR,
+) -> None:
+    """Print the deploy workflow's waves as `$GITHUB_OUTPUT` lines: development, canary, then the other regions."""
+    try:
+        fleet = load_fleet(project_dir)
+    except ConfigError as error:
+        print(f"config error: {error}", file=sys.stderr)
+        raise typer.Exit(code=2) from None
+    sys.stdout.write(github_outputs(rollout_waves(fleet), fleet))
+
+
+app.command(name="verify")(verify_command)
+app.add_typer(vault_app, name="vault")
+app.command(name="preview-summary")(preview_summary_command)
+app.command(name="diff")(diff_command)
 
 
 if __name__ == "__main__":

@@ -10,12 +10,14 @@ from typing import Final
 
 STATEFUL_TYPES: Final = frozenset({
     # AWS: keys (data encrypted under them is lost with them), buckets (backups, snapshots, logs), the cluster
-    # (its etcd holds every Kubernetes object) and the VPC (everything lives in it).
+    # (its etcd holds every Kubernetes object), the VPC and its subnets (everything lives in them: replacing a
+    # subnet, say for a new CIDR, replaces the node groups and the data pods' volumes' zone placement with it).
     "aws:kms/key:Key",
     "aws:s3/bucket:Bucket",
     "aws:s3/bucketV2:BucketV2",
     "aws:eks/cluster:Cluster",
     "aws:ec2/vpc:Vpc",
+    "aws:ec2/subnet:Subnet",
     "aws:ebs/volume:Volume",
     "aws:rds/instance:Instance",
     "aws:dynamodb/table:Table",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
+import re
 from typing import Final
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from components.config.base import (
     Frozen,
@@ -16,6 +19,7 @@ from components.config.base import (
     fail,
 )
 from components.errors import ConfigError
+from components.vault_access import RESERVED_NAMES, is_dns_label, kv_path_problem
 from components.versions import check_chart_version
 
 RAFT_SIZES: Final = (3, 5)
@@ -25,6 +29,9 @@ THRESHOLD_NAMES: Final = ("request_latency_p99_seconds", "raft_peers_min", "auto
 """Alert thresholds Vault's monitoring understands (see components/vault.py `default_thresholds`)."""
 SLO_NAMES: Final = ("request_availability",)
 """SLOs the Vault alert template records SLIs for (alerts/templates/vault.yaml.j2)."""
+RAFT_SNAPSHOT_SERVICE: Final = "raft-snapshot"
+"""The Vault component's own client (components/vault_snapshots.py): its name is taken."""
+_SERVICE_ACCOUNT: Final = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _CRON_MACROS: Final = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
 _MONTHS: Final = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _DAYS: Final = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
@@ -68,6 +75,70 @@ def cron_problem(expression: str) -> str | None:
     return None
 
 
+def pgp_key_problem(key: str) -> str | None:
+    """Why `key` is not a base64-encoded binary OpenPGP public key (what `vault operator init` takes), or None."""
+    try:
+        raw = base64.b64decode(key, validate=True)
+    except (binascii.Error, ValueError):
+        return "is not base64"
+    # Every binary OpenPGP packet header has bit 7 set (RFC 9580 section 4.2); armored text starts with '-'.
+    if not raw or not raw[0] & 0x80:
+        return "is not a binary OpenPGP key (an ASCII-armored key, base64-encoded again?)"
+    return None
+
+
+class VaultClientConfig(Frozen):
+    """A platform service that reads secrets from Vault's KV v2 mount, logging in with its service account."""
+
+    namespace: str
+    """Namespace of the service's pods; must be listed in `client_namespaces` (the network policy admits them)."""
+    service_account: str
+    """Kubernetes service account the pods run as; the Vault role binds exactly this one."""
+    read: tuple[str, ...]
+    """KV paths under the `platform` mount: `folder/secret` or `folder/*`. Grants `read` on `platform/data/<path>`."""
+    list_folders: bool = False
+    """Also grant `list` on `platform/metadata/<folder>/*` for each `folder/*` path. Default false."""
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, value: str) -> str:
+        if not is_dns_label(value):
+            raise fail("is not a Kubernetes namespace name", "use a lowercase DNS label such as `payments`")
+        if value == "vault":
+            raise fail("is Vault's own namespace, which admits only Vault and its snapshot job",
+                       "run the service in its own namespace and list it in meridian:vault.client_namespaces")
+        return value
+
+    @field_validator("service_account")
+    @classmethod
+    def _service_account(cls, value: str) -> str:
+        if len(value) > 253 or not _SERVICE_ACCOUNT.fullmatch(value):
+            raise fail("is not a Kubernetes service account name", "use lowercase letters, digits, `-` and `.`")
+        return value
+
+    @field_validator("read")
+    @classmethod
+    def _read(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise fail("is empty: a service that reads nothing needs no Vault access",
+                       "list the KV paths the service reads, or remove the client")
+        for path in value:
+            problem = kv_path_problem(path)
+            if problem is not None:
+                raise fail(f"path {path!r} {problem}",
+                           "name secrets relative to the KV mount, e.g. `kafka/credentials` or `payments/*`")
+        if len(set(value)) != len(value):
+            raise fail("lists a path twice", "list each path once")
+        return value
+
+    @field_validator("list_folders")
+    @classmethod
+    def _list_folders(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and not any(path.endswith("/*") for path in info.data.get("read", ("/*",))):
+            raise fail("is true but no read path is a folder", "add a `folder/*` path or set list_folders: false")
+        return value
+
+
 class VaultConfig(Frozen):
     """Vault: HA raft, AWS KMS auto-unseal, raft snapshots to S3."""
 
@@ -89,7 +160,60 @@ class VaultConfig(Frozen):
     """Cron schedule (UTC) of the raft snapshot CronJob. Default hourly, on the hour."""
     snapshot_retention_days: int = 30
     """Days a superseded raft snapshot (an older S3 object version) is kept, 1-365. Default 30."""
+    recovery_shares: int = Field(default=5, ge=1, le=255)
+    """Recovery key shares `meridian vault bootstrap` asks `vault operator init` for (awskms auto-unseal). Default 5."""
+    recovery_threshold: int = Field(default=3, ge=1)
+    """Shares needed to rebuild the recovery key (generate-root, rekey): at most the shares, at least 2 unless
+    there is one share. Default 3."""
+    recovery_pgp_keys: tuple[str, ...] = ()
+    """Base64 binary OpenPGP public keys (`gpg --export <id> | base64 -w0`), one per share, in order: Vault encrypts
+    each share to its holder. Default none: the shares are written in clear text to the init output file (0600)."""
+    clients: dict[str, VaultClientConfig] = Field(default_factory=dict)
+    """Platform services that read Vault secrets, by service name (a lowercase DNS label): each gets a policy and a
+    Kubernetes auth role of that name. Default none."""
     monitoring: ServiceMonitoringConfig = ServiceMonitoringConfig()
+
+    @field_validator("recovery_threshold")
+    @classmethod
+    def _recovery_threshold(cls, value: int, info: ValidationInfo) -> int:
+        shares = info.data.get("recovery_shares")
+        if shares is None:
+            return value  # the shares' own error is reported
+        if value > shares:
+            raise fail(f"is more than recovery_shares ({shares})", f"use at most {shares}")
+        if value < 2 and shares > 1:
+            raise fail(f"is 1 with {shares} shares: any single holder could rebuild the recovery key (and Vault's "
+                       "Shamir split needs a threshold of at least 2)", f"use 2 to {shares}, e.g. a majority")
+        return value
+
+    @field_validator("recovery_pgp_keys")
+    @classmethod
+    def _recovery_pgp_keys(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        for index, key in enumerate(value):
+            problem = pgp_key_problem(key)
+            if problem is not None:
+                raise fail(f"key {index} {problem}", "export each holder's public key with "
+                           "`gpg --export <key-id> | base64 -w0`")
+        if len(set(value)) != len(value):
+            raise fail("lists the same key twice, so one holder would get two shares",
+                       "give every share its own holder's key")
+        shares = info.data.get("recovery_shares")
+        if value and shares is not None and len(value) != shares:
+            raise fail(f"has {len(value)} keys for {shares} recovery shares",
+                       f"give exactly {shares} keys (one per share, in order) or none")
+        return value
+
+    @field_validator("clients")
+    @classmethod
+    def _clients(cls, value: dict[str, VaultClientConfig]) -> dict[str, VaultClientConfig]:
+        for name in value:
+            if not is_dns_label(name):
+                raise fail(f"names a service {name!r} that is not a lowercase DNS label",
+                           "use names such as `payments-api` (they become Vault policy and role names)")
+            if name in RESERVED_NAMES or name == RAFT_SNAPSHOT_SERVICE:
+                raise fail(f"names a service {name!r}, which is taken by Vault or the platform",
+                           "pick another service name")
+        return value
 
     @field_validator("replicas")
     @classmethod
@@ -134,6 +258,13 @@ class VaultConfig(Frozen):
     def check(self, context: ServiceContext) -> None:
         """Checks against the rest of the stack, before any resource is declared."""
         check_chart_version(context.key("vault.chart_version"), "vault", self.chart_version)
+        for name, client in sorted(self.clients.items()):
+            # Not admitted automatically: client_namespaces opens the network path to Vault, and that should be
+            # one explicit, reviewed list rather than a side effect of granting a secret.
+            if client.namespace not in self.client_namespaces:
+                raise ConfigError(context.key(f"vault.clients.{name}.namespace"), client.namespace,
+                                  "is not in vault.client_namespaces, so the network policy keeps its pods "
+                                  "away from Vault", f"add {client.namespace!r} to meridian:vault.client_namespaces")
         if context.zones < 3:
             raise ConfigError(context.key("vault.replicas"), self.replicas,
                               f"cannot keep raft quorum through a zone loss in {context.zones} zone(s): one zone "

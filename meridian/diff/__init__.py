@@ -1,0 +1,1 @@
+"""`meridian diff`: compare the synth outputs of two revisions, offline."""
