@@ -119,6 +119,29 @@ def rollout_waves_command(
     sys.stdout.write(github_outputs(rollout_waves(fleet), fleet))
 
 
+UNPROTECTED_POLICY_CONFIG = Path("policy/unprotected-stack.json")
+"""CrossGuard `--policy-pack-config` for a stack with `meridian:protect_stateful: false` (same levels as the synth's
+`policy.UNPROTECTED_STACK_LEVELS`; a test holds the two equal)."""
+
+
+@app.command(name="policy-args")
+def policy_args_command(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack about to be previewed or deployed.")],
+    project_dir: Annotated[Path, typer.Option(help="Folder holding Pulumi.yaml.")] = PROJECT_DIR,
+) -> None:
+    """Print the extra `pulumi preview/up` policy arguments the stack needs (none unless it protects no state)."""
+    try:
+        config = load_fleet(project_dir)[stack]
+    except ConfigError as error:
+        print(f"config error: {error}", file=sys.stderr)
+        raise typer.Exit(code=2) from None
+    except KeyError:
+        print(f"no stack {stack!r} in {project_dir / 'stacks'}", file=sys.stderr)
+        raise typer.Exit(code=2) from None
+    if not config.protect_stateful:
+        print(f"--policy-pack-config {UNPROTECTED_POLICY_CONFIG}")
+
+
 app.command(name="verify")(verify_command)
 app.add_typer(vault_app, name="vault")
 app.command(name="preview-summary")(preview_summary_command)

@@ -58,7 +58,7 @@ def test_each_stack_is_deployed_then_verified_one_at_a_time() -> None:
     job = _workflow("deploy-wave.yml")["jobs"]["deploy"]
     assert job["strategy"]["max-parallel"] == 1 and job["strategy"]["fail-fast"] is True
     runs = [step.get("run", "") for step in job["steps"]]
-    up = next(i for i, run in enumerate(runs) if run.startswith("pulumi up"))
+    up = next(i for i, run in enumerate(runs) if "pulumi up" in run)
     gate = next(i for i, run in enumerate(runs) if "meridian verify" in run)
     assert up < gate, "the health gate follows the deployment"
     assert "--policy-pack policy" in runs[up]

@@ -46,3 +46,16 @@ def test_a_clean_stack_writes_its_advisory_findings(tmp_path: Path) -> None:
     assert findings and {f["enforcement"] for f in findings} == {"advisory"}
     assert {f["rule"] for f in findings} == {"stateful-protected"}, "dev protects no state, by config"
     assert "advisory finding(s)" in result.output
+
+
+def test_policy_args_give_pulumi_the_synths_levels_for_a_stack_that_protects_no_state() -> None:
+    from meridian.cli import UNPROTECTED_POLICY_CONFIG
+    from policy import UNPROTECTED_STACK_LEVELS
+
+    assert json.loads((ROOT / UNPROTECTED_POLICY_CONFIG).read_text()) == dict(UNPROTECTED_STACK_LEVELS)
+    dev = CliRunner().invoke(app, ["policy-args", "--stack", "dev", "--project-dir", str(ROOT)])
+    assert dev.exit_code == 0 and dev.stdout.split() == ["--policy-pack-config", str(UNPROTECTED_POLICY_CONFIG)]
+    production = CliRunner().invoke(app, ["policy-args", "--stack", "us-east-1", "--project-dir", str(ROOT)])
+    assert production.exit_code == 0 and production.stdout == ""
+    unknown = CliRunner().invoke(app, ["policy-args", "--stack", "nowhere", "--project-dir", str(ROOT)])
+    assert unknown.exit_code == 2 and "no stack 'nowhere'" in unknown.stderr
