@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -32,6 +34,16 @@ def _find_project_dir() -> Path:
 
 
 PROJECT_DIR = _find_project_dir()
+
+
+@contextlib.contextmanager
+def exit_on_config_error() -> Iterator[None]:
+    """Turn a ConfigError into its one-line message on stderr and exit code 2 (every command reads config)."""
+    try:
+        yield
+    except ConfigError as error:
+        print(f"config error: {error}", file=sys.stderr)
+        raise typer.Exit(code=2) from None
 
 
 @app.callback()
@@ -74,12 +86,10 @@ def synth(
     """Run the Pulumi program offline under recording mocks and write what each stack declares."""
     console = Console(width=None if sys.stdout.isatty() else 100)
     try:
-        stacks = stack_names(project_dir) if all_stacks or not stack else list(stack)
-        load_fleet(project_dir)  # every stack file, validated together, before anything is rendered
-        results = [synth_stack(project_dir, name, out) for name in stacks]
-    except ConfigError as error:
-        print(f"config error: {error}", file=sys.stderr)
-        raise typer.Exit(code=2) from None
+        with exit_on_config_error():
+            stacks = stack_names(project_dir) if all_stacks or not stack else list(stack)
+            load_fleet(project_dir)  # every stack file, validated together, before anything is rendered
+            results = [synth_stack(project_dir, name, out) for name in stacks]
     except PolicyViolationError as error:
         print(f"policy violation: {error}", file=sys.stderr)
         raise typer.Exit(code=1) from None
@@ -97,11 +107,8 @@ def runbooks(
     project_dir: Annotated[Path, typer.Option(help="Folder holding Pulumi.yaml.")] = PROJECT_DIR,
 ) -> None:
     """Write a runbook page for every alert any stack generates (and delete pages of alerts that are gone)."""
-    try:
+    with exit_on_config_error():
         pages = render_runbooks(fleet_contracts(project_dir))
-    except ConfigError as error:
-        print(f"config error: {error}", file=sys.stderr)
-        raise typer.Exit(code=2) from None
     written, removed = write_runbooks(pages, out)
     Console().print(f"wrote {written} runbook pages to {out}, removed {removed} stale")
 
@@ -111,11 +118,8 @@ def rollout_waves_command(
     project_dir: Annotated[Path, typer.Option(help="Folder holding Pulumi.yaml.")] = PROJECT_DIR,
 ) -> None:
     """Print the deploy workflow's waves as `$GITHUB_OUTPUT` lines: development, canary, then the other regions."""
-    try:
+    with exit_on_config_error():
         fleet = load_fleet(project_dir)
-    except ConfigError as error:
-        print(f"config error: {error}", file=sys.stderr)
-        raise typer.Exit(code=2) from None
     sys.stdout.write(github_outputs(rollout_waves(fleet), fleet))
 
 
@@ -130,14 +134,12 @@ def policy_args_command(
     project_dir: Annotated[Path, typer.Option(help="Folder holding Pulumi.yaml.")] = PROJECT_DIR,
 ) -> None:
     """Print the extra `pulumi preview/up` policy arguments the stack needs (none unless it protects no state)."""
-    try:
-        config = load_fleet(project_dir)[stack]
-    except ConfigError as error:
-        print(f"config error: {error}", file=sys.stderr)
-        raise typer.Exit(code=2) from None
-    except KeyError:
+    with exit_on_config_error():
+        fleet = load_fleet(project_dir)
+    if stack not in fleet:
         print(f"no stack {stack!r} in {project_dir / 'stacks'}", file=sys.stderr)
-        raise typer.Exit(code=2) from None
+        raise typer.Exit(code=2)
+    config = fleet[stack]
     if not config.protect_stateful:
         print(f"--policy-pack-config {UNPROTECTED_POLICY_CONFIG}")
 
