@@ -4,6 +4,9 @@ The pinned k8ssandra-operator chart (bundling cass-operator) runs in `k8ssandra-
 `cassandra` has one rack per zone on the data nodes, authentication and TLS (internode and client) on, Medusa
 backups to a KMS-encrypted bucket through an IRSA role, Reaper repairs and Prometheus telemetry. cass-operator keeps
 one PodDisruptionBudget per datacenter itself (`<dc>-pdb`, minAvailable = size - 1), so none is declared here.
+With a `fleet`, the datacenter joins the fleet's one cluster (seeds mode: every region its own operator and
+K8ssandraCluster); the fleet objects are in components/cassandra_keyspaces.py and cassandra_fleet_dcs.py, and the CQL
+users' Secrets are shared: made by the primary, copied from its cluster by later stacks (`_credentials`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.backup_bucket import BackupBucket, BackupBucketArgs
+from components.cassandra_keyspaces import declare_fleet_objects
 from components.cassandra_spec import (
     CLIENT_TLS_SECRET,
     CQL_PORT,
@@ -35,14 +39,17 @@ from components.cassandra_spec import (
     certificate_spec,
     chart_values,
     cluster_labels,
+    fleet_user_secrets,
     k8ssandra_cluster_spec,
     service_dns_names,
 )
 from components.config.cassandra import DEFAULT_SLOS, DEFAULT_THRESHOLDS, CassandraConfig
 from components.contracts import CertificatesRef, ClusterRef, MonitoringContract, ScrapeTarget, SloSpec
+from components.fleet_plan import CassandraFleet
 from components.helm import helm_release
 from components.irsa import irsa_role
 from components.namespaces import Flow, namespace, network_policies, prometheus_scrape
+from components.peers import PeerStack
 from components.versions import check_chart_version
 
 EXPORTER: Final = "k8ssandra-management-api"
@@ -76,7 +83,14 @@ class CassandraArgs:
     protect_stateful: bool
     """Protect the bucket, its key, the K8ssandraCluster and the operator release from deletion."""
     peer_cidrs: tuple[str, ...] = ()
-    """VPC CIDRs of peer regions whose Cassandra nodes may reach this datacenter's internode ports; none by default."""
+    """VPC CIDRs of peer regions whose Cassandra nodes may reach this datacenter's internode ports; none by default.
+    Ignored with a `fleet`, which admits the whole fleet CIDR."""
+    fleet: CassandraFleet | None = None
+    """The datacenter's place in the fleet's one cluster (external datacenters, seeds, global keyspaces, rebuild,
+    internode certificate from the fleet CA); None (development) keeps a stand-alone cluster."""
+    primary: PeerStack | None = None
+    """The fleet's primary stack, whose cluster holds the shared CQL user Secrets this stack copies; None when this
+    stack is the primary (it makes them) or has no fleet."""
     after: Sequence[pulumi.Resource] = field(default_factory=tuple)
     """Resources that must exist first (cert-manager, which the operators' webhooks and our certificates need)."""
 
@@ -127,23 +141,37 @@ class Cassandra(pulumi.ComponentResource):
             "annotations": {"eks.amazonaws.com/role-arn": role.arn,
                             "eks.amazonaws.com/sts-regional-endpoints": "true"}}, opts=k8s_opts)
         certificates = self._certificates(name, args, k8s_opts)
+        credentials = self._credentials(name, args, k8s_opts) if args.fleet is not None else []
 
+        # In a fleet, cassandra_fleet_dcs' CronJob adds later datacenters to `spec.externalDatacenters`; Pulumi
+        # ignores that field after the create. With server-side apply, pulumi-kubernetes then leaves the field out
+        # of its apply when another field manager owns it (so the CronJob's value stays, no conflict), else sends
+        # the live value (pulumi-kubernetes v4.32.0 provider/pkg/await/await.go `handleSSAIgnoreFields`).
+        ignored = ["spec.externalDatacenters"] if args.fleet is not None else []
         cluster_cr = k8s.apiextensions.CustomResource(
             f"{name}-cluster", api_version="k8ssandra.io/v1alpha1", kind="K8ssandraCluster",
             metadata={"name": config.cluster_name, "namespace": NAMESPACE,
                       "labels": {"app.kubernetes.io/part-of": "meridian"}},
-            spec=k8ssandra_cluster_spec(config, placement, self.bucket.bucket_name),
+            spec=k8ssandra_cluster_spec(config, placement, self.bucket.bucket_name, args.fleet),
             opts=pulumi.ResourceOptions(parent=self, provider=provider, protect=args.protect_stateful,
-                                        depends_on=[release, account, *certificates, *data_policies]))
+                                        ignore_changes=ignored,
+                                        depends_on=[release, account, *certificates, *credentials, *data_policies]))
         k8s.apiextensions.CustomResource(
             f"{name}-backup-schedule", api_version="medusa.k8ssandra.io/v1alpha1", kind="MedusaBackupSchedule",
             metadata={"name": f"{config.cluster_name}-{region}-daily", "namespace": NAMESPACE},
             spec=backup_schedule_spec(config, region),
             opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[cluster_cr]))
+        if args.fleet is not None:
+            declare_fleet_objects(name, config, region, args.fleet, provider=provider, parent=self, after=[cluster_cr])
 
         self.contract = self._contract(args, pods)
         self.register_outputs({"namespace": NAMESPACE, "bucketName": self.bucket.bucket_name,
                                "medusaRoleArn": role.arn})
+
+    @staticmethod
+    def _peers(args: CassandraArgs) -> tuple[str, ...]:
+        """CIDRs whose Cassandra nodes reach the internode ports: the fleet's aggregate, else the peer VPCs."""
+        return (args.fleet.fleet_cidr,) if args.fleet is not None else args.peer_cidrs
 
     @staticmethod
     def _flows(args: CassandraArgs, pods: Mapping[str, str]) -> list[Flow]:
@@ -155,16 +183,15 @@ class Cassandra(pulumi.ComponentResource):
                  from_namespaces=(OPERATOR_NAMESPACE,)),
             prometheus_scrape((METRICS_PORT,), to_pod_labels=pods),
         ]
-        if args.peer_cidrs:
-            flows.append(Flow(name="internode-peers", ports=INTERNODE_PORTS, from_cidrs=args.peer_cidrs,
-                              to_pod_labels=pods))
+        if peers := Cassandra._peers(args):
+            flows.append(Flow(name="internode-peers", ports=INTERNODE_PORTS, from_cidrs=peers, to_pod_labels=pods))
         return flows
 
     @staticmethod
     def _egress(args: CassandraArgs) -> dict[str, tuple[int, ...]]:
         """API server in the VPC; S3 and STS for Medusa (public endpoints); peer regions' internode ports."""
         egress: dict[str, tuple[int, ...]] = {args.vpc_cidr: (443,), "0.0.0.0/0": (443,)}
-        for cidr in args.peer_cidrs:
+        for cidr in Cassandra._peers(args):
             egress[cidr] = INTERNODE_PORTS
         return egress
 
@@ -181,10 +208,13 @@ class Cassandra(pulumi.ComponentResource):
             type="Opaque", string_data={"password": pulumi.Output.secret(secrets.token_urlsafe(32))},
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(ignore_changes=["stringData"])))
         issuer, region, cluster_name = args.certificates.cluster_issuer, args.cluster.region, args.config.cluster_name
+        # In a fleet every datacenter's nodes must trust each other: internode certificates (and so the JKS
+        # truststore's ca.crt) come from the fleet's shared root; clients keep the regional CA.
+        internode_issuer = args.fleet.internode_issuer if args.fleet is not None else issuer
         service = service_dns_names(args.config, region)
         specs = {
             "internode": certificate_spec(secret_name=INTERNODE_TLS_SECRET, common_name=f"{cluster_name}-{region}",
-                                          dns_names=service[-1:], issuer=issuer,
+                                          dns_names=service[-1:], issuer=internode_issuer,
                                           usages=("digital signature", "server auth", "client auth")),
             "client": certificate_spec(secret_name=CLIENT_TLS_SECRET, common_name=service[0], dns_names=service,
                                        issuer=issuer, usages=("digital signature", "server auth", "client auth")),
@@ -196,6 +226,35 @@ class Cassandra(pulumi.ComponentResource):
                 f"{name}-{role}-certificate", api_version="cert-manager.io/v1", kind="Certificate",
                 metadata={"name": spec["secretName"], "namespace": NAMESPACE}, spec=spec, opts=cert_opts))
         return certificates
+
+    def _credentials(self, name: str, args: CassandraArgs, opts: pulumi.ResourceOptions) -> list[pulumi.Resource]:
+        """The fleet's shared CQL user Secrets (cassandra_spec.fleet_user_secrets), protected like the data.
+
+        The primary makes each once (random password, later runs ignore the fresh value, a Pulumi secret); a later
+        stack reads the primary's Secret through the primary's provider and copies `data`, kept secret.
+        """
+        made: list[pulumi.Resource] = []
+        for role, secret in fleet_user_secrets(args.config).items():
+            labels = {"app.kubernetes.io/part-of": "meridian"}
+            if args.primary is None:
+                login: dict[str, pulumi.Input[str]] = {
+                    "username": secret, "password": pulumi.Output.secret(secrets.token_urlsafe(32))}
+                made.append(k8s.core.v1.Secret(
+                    f"{name}-{role}-credentials", metadata={"name": secret, "namespace": NAMESPACE, "labels": labels},
+                    type="Opaque", string_data=login,
+                    opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+                        protect=args.protect_stateful, ignore_changes=["stringData"]))))
+                continue
+            source = k8s.core.v1.Secret.get(
+                f"{name}-primary-{role}-credentials", f"{NAMESPACE}/{secret}",
+                opts=pulumi.ResourceOptions(parent=self, provider=args.primary.provider))
+            labels["meridian.io/copied-from"] = args.primary.stack
+            made.append(k8s.core.v1.Secret(
+                f"{name}-{role}-credentials", metadata={"name": secret, "namespace": NAMESPACE, "labels": labels},
+                type="Opaque", data=source.data,
+                opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+                    protect=args.protect_stateful, additional_secret_outputs=["data"]))))
+        return made
 
     @staticmethod
     def _contract(args: CassandraArgs, pods: Mapping[str, str]) -> MonitoringContract:

@@ -14,6 +14,7 @@ import pulumi
 
 from components.config.cassandra import CassandraConfig
 from components.contracts import ZONE_LABEL, tolerations
+from components.fleet_plan import CassandraFleet
 
 OPERATOR_NAMESPACE: Final = "k8ssandra-operator"
 NAMESPACE: Final = "cassandra"
@@ -59,6 +60,23 @@ def chart_values(version: str) -> dict[str, Any]:
         "image": {"tag": f"v{version}"},
         "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}},
     }
+
+
+def fleet_user_secrets(config: CassandraConfig) -> dict[str, str]:
+    """The CQL users every datacenter of a fleet shares, role -> Secret name (also the username).
+
+    In a fleet each region runs its own operator, which would make its own random passwords; and with
+    `externalDatacenters` set cass-operator skips creating users (`cassandra.datastax.com/skip-user-creation`,
+    k8ssandra-operator controllers/k8ssandra/dcconfigs.go), so a later region's own users would never exist. Every
+    region therefore names the same Secrets (keys `username`, `password`, as the operator's own
+    pkg/secret/replicated.go `ReconcileSecret` writes them): the primary makes them, later stacks copy them. The names
+    are the operator's defaults (`<cluster>-superuser`, pkg/reaper/secrets.go `<cluster>-reaper`,
+    pkg/medusa/reconcile.go `<cluster>-medusa`), so the CassandraDatacenter's `superuserSecretName`, which
+    cass-operator's webhook forbids changing (internal/webhooks/cassandra/v1beta1/cassandradatacenter_webhook.go at
+    v1.30.3), is the same with and without a fleet.
+    """
+    cluster = config.cluster_name
+    return {role: f"{cluster}-{role}" for role in ("superuser", "reaper", "medusa")}
 
 
 def cluster_labels(config: CassandraConfig, region: str) -> dict[str, str]:
@@ -116,10 +134,30 @@ def medusa_spec(config: CassandraConfig, region: str, bucket_name: pulumi.Input[
     }
 
 
-def k8ssandra_cluster_spec(config: CassandraConfig, placement: Placement,
-                           bucket_name: pulumi.Input[str]) -> dict[str, Any]:
+def k8ssandra_cluster_spec(config: CassandraConfig, placement: Placement, bucket_name: pulumi.Input[str],
+                           fleet: CassandraFleet | None = None) -> dict[str, Any]:
     """The K8ssandraCluster: one datacenter named after the region, one rack per zone, auth and TLS on,
-    Medusa backups, Reaper repairs, Prometheus telemetry from the Management API (MCAC off)."""
+    Medusa backups, Reaper repairs, Prometheus telemetry from the Management API (MCAC off).
+
+    In a fleet, the datacenters of earlier stacks are `externalDatacenters` (the operator keeps their replicas of
+    system_* and reaper_db) and their seed records `cassandra.additionalSeeds` (the nodes gossip with them to join);
+    the first datacenter of a fleet has neither. Every datacenter of a fleet names the shared user Secrets
+    (`fleet_user_secrets`).
+    """
+    spec = _cluster_spec(config, placement, bucket_name)
+    if fleet is not None:
+        users = fleet_user_secrets(config)
+        spec["cassandra"]["superuserSecretRef"] = {"name": users["superuser"]}
+        spec["reaper"]["cassandraUserSecretRef"] = {"name": users["reaper"]}
+        spec["medusa"]["cassandraUserSecretRef"] = {"name": users["medusa"]}
+    if fleet is not None and fleet.earlier_datacenters:
+        spec["externalDatacenters"] = list(fleet.earlier_datacenters)
+    if fleet is not None and fleet.additional_seeds:
+        spec["cassandra"]["additionalSeeds"] = list(fleet.additional_seeds)
+    return spec
+
+
+def _cluster_spec(config: CassandraConfig, placement: Placement, bucket_name: pulumi.Input[str]) -> dict[str, Any]:
     size = config.datacenter_size(len(placement.zones))
     return {
         "auth": True,  # PasswordAuthenticator; the operator generates `<cluster>-superuser` (no password here)

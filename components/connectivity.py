@@ -43,6 +43,8 @@ class CrossRegionFlow:
 
     name: str
     ports: tuple[int, ...]
+    into_stack: str | None = None
+    """The one stack whose cluster admits the flow (the fleet Prometheus' receiver); None: both ends of a pair."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,9 +72,11 @@ class ConnectivityArgs:
     cluster_security_group_id: pulumi.Input[str]
     """The EKS cluster security group: nodes and (with the VPC CNI) pods carry it."""
     peers: Sequence[PeerRegion]
+    peer_outputs: Mapping[str, pulumi.StackReference]
+    """Each peer stack's outputs (components/peers.py), by stack name."""
     flows: Sequence[CrossRegionFlow]
-    stack_reference_prefix: str
-    """`<org>/<project>`: a peer's outputs are read from `<org>/<project>/<peer stack>`."""
+    stack: str
+    """This stack's name (flows `into_stack` name stacks)."""
     order: int
     tags: Mapping[str, str]
 
@@ -124,8 +128,7 @@ class Connectivity(pulumi.ComponentResource):
               account_id: pulumi.Output[str]) -> None:
         """Both sides of the peering with one earlier region."""
         args, base = self._args, f"{self._name}-{peer.stack}"
-        ref = pulumi.StackReference(f"{base}-outputs", stack_name=f"{args.stack_reference_prefix}/{peer.stack}",
-                                    opts=pulumi.ResourceOptions(parent=self))
+        ref = args.peer_outputs[peer.stack]
         peering = aws.ec2transitgateway.PeeringAttachment(
             f"{base}-peering", transit_gateway_id=tgw.id, peer_region=peer.region, peer_account_id=account_id,
             peer_transit_gateway_id=ref.require_output("transitGatewayId"),
@@ -150,7 +153,10 @@ class Connectivity(pulumi.ComponentResource):
                               destination_cidr_block=destination, transit_gateway_id=gateway,
                               opts=self._opts(depends_on=[attachment, association]))
             source = peer.cidr if side == "local" else args.cidr
+            admitting = args.stack if side == "local" else peer.stack
             for flow in args.flows:
+                if flow.into_stack not in (None, admitting):
+                    continue
                 for port in flow.ports:
                     rule = f"{base}-{side}-{flow.name}-{port}"
                     aws.vpc.SecurityGroupIngressRule(

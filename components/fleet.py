@@ -7,14 +7,18 @@ the Pulumi engine hands them to a program: strings, with objects and lists as JS
 from __future__ import annotations
 
 import functools
+import ipaddress
 import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
 import yaml
+from pydantic import ValidationError
 
 from components.config import NAMESPACE, StackConfig, parse_stack_config, validate_fleet
+from components.config.base import FIX_SEPARATOR
+from components.config.fleet import FILE_NAME, FleetConfig
 from components.errors import ConfigError
 
 SECRET_PLACEHOLDER: Final = "[secret]"
@@ -100,3 +104,52 @@ def load_fleet(project_dir: Path, overrides: Mapping[str, StackConfig] | None = 
     configs.update(overrides or {})
     validate_fleet(configs, current=next(iter(overrides), None) if overrides else None)
     return configs
+
+
+def load_fleet_config(project_dir: Path) -> FleetConfig:
+    """`stacks/fleet.yaml` (beside the stack files), validated; its defaults when the file does not exist."""
+    path = stacks_dir(project_dir) / FILE_NAME
+    document = _read_yaml(path) if path.exists() else {}
+    if not isinstance(document, dict):
+        raise ConfigError(FILE_NAME, document, "is not a mapping", "write keys such as `keyspaces:` at the top")
+    try:
+        return FleetConfig.model_validate(document)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "<root>"
+        message = str(first.get("ctx", {}).get("error", first["msg"]))
+        problem, _, fix = message.partition(FIX_SEPARATOR)
+        raise ConfigError(f"{FILE_NAME}: {where}", first.get("input"), problem,
+                          fix or "see the `stacks/fleet.yaml` section of README.md") from None
+
+
+def check_fleet_config(fleet: FleetConfig, configs: Mapping[str, StackConfig]) -> None:
+    """Checks of `stacks/fleet.yaml` against every stack: VPCs inside the fleet CIDR, keyspace replication only
+    for regions that run Cassandra and within their racks, global topics declared wherever Kafka runs."""
+    aggregate = ipaddress.ip_network(fleet.cidr)
+    ordered = {name: config for name, config in configs.items() if config.order is not None}
+    for name, config in sorted(ordered.items()):
+        if not config.network.network.subnet_of(aggregate):  # type: ignore[arg-type]
+            raise ConfigError(f"{FILE_NAME}: cidr", fleet.cidr, f"does not contain stack {name}'s VPC "
+                              f"{config.network.cidr} (NetworkPolicies admit cross-region flows from it)",
+                              "widen it to cover every ordered stack's VPC, e.g. 10.0.0.0/8")
+    regions = {config.region: config for config in ordered.values() if config.cassandra is not None}
+    for index, keyspace in enumerate(fleet.keyspaces):
+        for region, replicas in keyspace.replication.items():
+            key = f"{FILE_NAME}: keyspaces[{index}].replication.{region}"
+            if region not in regions:
+                raise ConfigError(key, replicas, "names a region where no ordered stack runs Cassandra",
+                                  f"use one of {', '.join(sorted(regions)) or '(none)'}")
+            zones = len(regions[region].zones)
+            if replicas > zones:
+                raise ConfigError(key, replicas, f"exceeds the {zones} racks (zones) of {region}'s datacenter",
+                                  f"use at most {zones}")
+    for name, config in sorted(ordered.items()):
+        if config.kafka is None:
+            continue
+        declared = {topic.name for topic in config.kafka.topics}
+        missing = [topic for topic in fleet.global_topics if topic not in declared]
+        if missing:
+            raise ConfigError(f"{FILE_NAME}: global_topics", missing, f"are not declared in stack {name}'s "
+                              "meridian:kafka.topics (MirrorMaker2 mirrors topics each region owns)",
+                              f"declare them in stacks/Pulumi.{name}.yaml, or remove them from global_topics")

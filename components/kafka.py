@@ -10,6 +10,11 @@ plane 9090 and replication 9091 from the cluster's pods and the operator, the Ka
 each listener from its `networkPolicyPeers`, and metrics 9404 from anywhere (policies add up, so 9404 stays open
 in-cluster while Strimzi generates them). Our own policies repeat the flows crossing namespaces (the operator's
 9090/9091/8443, clients' 9093, Prometheus' 9404) so the namespace works even if generation is turned off.
+
+Between regions (`fleet` set, every ordered region): a `peers` listener (9094, TLS from the fleet CA, SCRAM) admitted
+from the fleet CIDR, MirrorMaker2 pods allowed out to it and scraped on 9404, the operator allowed to their REST API
+(8083); the `mirror-heartbeats` Connect cluster (components/kafka_heartbeats.py), admitted likewise; and for every
+earlier peer, both MirrorMaker2 links and their heartbeat connectors (components/kafka_mirror.py).
 """
 
 from __future__ import annotations
@@ -21,12 +26,18 @@ from typing import Any, Final
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components import kafka_heartbeats_spec as hspec
 from components import kafka_metrics as metrics
+from components import kafka_mirror_spec as mspec
 from components import kafka_spec as spec
 from components.config.kafka import KafkaConfig, topic_resource_name
 from components.contracts import ClusterRef, MonitoringContract, ScrapeTarget
+from components.fleet_plan import KafkaFleet
 from components.helm import helm_release
-from components.namespaces import Flow, namespace, network_policies, prometheus_scrape
+from components.kafka_heartbeats import KafkaHeartbeats, KafkaHeartbeatsArgs
+from components.kafka_mirror import KafkaMirrorPair, KafkaMirrorPairArgs, peers_endpoint
+from components.namespaces import MONITORING_NAMESPACE, Egress, Flow, namespace, network_policies, prometheus_scrape
+from components.peers import PeerStack
 from components.versions import check_chart_version
 
 CHART: Final = "strimzi-kafka-operator"
@@ -46,7 +57,14 @@ class KafkaArgs:
     protect_stateful: bool = True
     """Protect the Kafka and KafkaNodePool resources, the topics and the operator release from deletion."""
     peer_cidrs: tuple[str, ...] = ()
-    """Peer regions' VPC CIDRs allowed to and from the TLS listener, for MirrorMaker2; default none."""
+    """Peer regions' VPC CIDRs allowed to and from the TLS listener; default none."""
+    fleet: KafkaFleet | None = None
+    """The region's place among the Kafka regions: the peers listener and its policies; None (development): none."""
+    peers: tuple[PeerStack, ...] = ()
+    """The earlier stacks running Kafka, in order (`fleet.earlier_regions`): this stack declares both MirrorMaker2
+    links with each; default none."""
+    after: Sequence[pulumi.Resource] = ()
+    """What the peers listener's certificate waits for (cert-manager, the fleet CA's ClusterIssuer); default none."""
 
 
 def _placement(cluster: ClusterRef) -> spec.Placement:
@@ -77,6 +95,10 @@ class Kafka(pulumi.ComponentResource):
     _k8s: k8s.Provider
     bootstrap_servers: str
     """Clients' bootstrap address (mTLS; trust the `<cluster>-cluster-ca-cert` Secret)."""
+    mirrors: list[KafkaMirrorPair]
+    """One per earlier peer: both MirrorMaker2 links with it."""
+    heartbeats: KafkaHeartbeats | None
+    """The region's heartbeat Connect cluster; None without `fleet`."""
 
     def __init__(self, name: str, args: KafkaArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("meridian:kafka:Kafka", name, None, opts)
@@ -84,6 +106,10 @@ class Kafka(pulumi.ComponentResource):
         provider, protect = cluster.provider, args.protect_stateful
         self._k8s = provider
         version = check_chart_version("meridian:kafka.chart_version", CHART, config.chart_version)
+        fleet = args.fleet
+        if tuple(peer.region for peer in args.peers) != (fleet.earlier_regions if fleet else ()):
+            raise ValueError(f"Kafka peers {[peer.region for peer in args.peers]} differ from the fleet's earlier "
+                             f"Kafka regions {list(fleet.earlier_regions) if fleet else []}")
 
         operator_ns = namespace(f"{name}-operator-namespace", spec.OPERATOR_NAMESPACE, provider=provider, parent=self)
         kafka_ns = namespace(f"{name}-namespace", spec.NAMESPACE, provider=provider, parent=self,
@@ -91,14 +117,16 @@ class Kafka(pulumi.ComponentResource):
         operator_policies = network_policies(
             f"{name}-operator", operator_ns.metadata.name, provider=provider, parent=self,
             flows=[prometheus_scrape((spec.OPERATOR_METRICS_PORT,), spec.OPERATOR_POD_LABELS)],
-            # The API server, and the Kafka pods' internal ports (EKS pods take VPC addresses).
-            egress_cidrs={args.vpc_cidr: (443, spec.KAFKA_AGENT_PORT, spec.CONTROL_PLANE_PORT,
-                                          spec.REPLICATION_PORT)})
+            # The API server, and the Kafka pods' internal ports (EKS pods take VPC addresses); MirrorMaker2's REST.
+            egress_cidrs={args.vpc_cidr: (443, spec.KAFKA_AGENT_PORT, spec.CONTROL_PLANE_PORT, spec.REPLICATION_PORT,
+                                          *((mspec.CONNECT_REST_PORT,) if fleet else ()))})
         kafka_policies = network_policies(
             f"{name}-service", kafka_ns.metadata.name, provider=provider, parent=self,
-            flows=self._flows(config.client_namespaces, args.peer_cidrs),
+            flows=self._flows(config.client_namespaces, args.peer_cidrs) + self._fleet_flows(fleet),
             # API server: the brokers' init container reads its node's zone label, the entity operator watches CRs.
-            egress_cidrs={args.vpc_cidr: (443,), **{cidr: (spec.TLS_PORT,) for cidr in args.peer_cidrs}})
+            egress_cidrs={args.vpc_cidr: (443,), **{cidr: (spec.TLS_PORT,) for cidr in args.peer_cidrs}},
+            pod_egress=[Egress(name="mirror-maker-peers", from_pod_labels=mspec.MIRROR_POD_LABELS,
+                               to_cidrs={fleet.fleet_cidr: (fleet.peers_port,)})] if fleet else [])
         release = helm_release(f"{name}-operator", chart_name=CHART, namespace=operator_ns.metadata.name,
                                values=spec.chart_values(), version=version, provider=provider, parent=self,
                                protect=protect, depends_on=[kafka_ns, *operator_policies])
@@ -108,6 +136,8 @@ class Kafka(pulumi.ComponentResource):
                                          "labels": dict(spec.CLUSTER_LABEL)},
             data={metrics.CONFIG_KEY: metrics.metrics_config_yaml()},
             opts=pulumi.ResourceOptions(parent=self, provider=provider))
+        endpoint = peers_endpoint(name, fleet, kafka_ns.metadata.name, pulumi.ResourceOptions(
+            parent=self, provider=provider, depends_on=[kafka_ns, *args.after])) if fleet else []
         placement = _placement(cluster)
         ready = [release, *kafka_policies]
         pools = [
@@ -123,8 +153,9 @@ class Kafka(pulumi.ComponentResource):
                 annotations={"strimzi.io/next-node-ids": spec.NODE_ID_RANGES["broker"]}),
         ]
         kafka = self._custom(f"{name}-cluster", "Kafka", spec.CLUSTER, kafka_ns, spec.kafka_spec(
-            config, client_namespaces=config.client_namespaces, peer_cidrs=args.peer_cidrs),
-            protect=protect, depends_on=[*ready, metrics_map, *pools], cluster_label=False)
+            config, client_namespaces=config.client_namespaces, peer_cidrs=args.peer_cidrs,
+            extra_listeners=[mspec.peers_listener(fleet)] if fleet else ()),
+            protect=protect, depends_on=[*ready, metrics_map, *endpoint, *pools], cluster_label=False)
         for topic in config.topics:
             resource = topic_resource_name(topic.name)
             self._custom(f"{name}-topic-{resource}", "KafkaTopic", resource, kafka_ns, spec.topic_spec(topic),
@@ -133,6 +164,13 @@ class Kafka(pulumi.ComponentResource):
             self._custom(f"{name}-user-{user.name}", "KafkaUser", user.name, kafka_ns, spec.user_spec(user),
                          protect=False, depends_on=[kafka])
 
+        self.heartbeats = None if fleet is None else KafkaHeartbeats(f"{name}-heartbeats", KafkaHeartbeatsArgs(
+            provider=provider, kafka_version=config.kafka_version, replicas=2 if fleet.mirrored else 1,
+            after=[kafka, *endpoint]), opts=pulumi.ResourceOptions(parent=self))
+        self.mirrors = [] if fleet is None else [KafkaMirrorPair(f"{name}-mirror-{peer.region}", KafkaMirrorPairArgs(
+            fleet=fleet, region=cluster.region, provider=provider, peer=peer, kafka_version=config.kafka_version,
+            after=[kafka, *endpoint, *([self.heartbeats.connect] if self.heartbeats else [])]),
+            opts=pulumi.ResourceOptions(parent=self)) for peer in args.peers]
         self.bootstrap_servers = f"{spec.CLUSTER}-kafka-bootstrap.{spec.NAMESPACE}.svc:{spec.TLS_PORT}"
         self.contract = kafka_contract(config, region=cluster.region, cluster_name=cluster.cluster_name)
         self.register_outputs({"bootstrapServers": self.bootstrap_servers, "namespace": kafka_ns.metadata.name})
@@ -149,6 +187,25 @@ class Kafka(pulumi.ComponentResource):
             flows.append(Flow(name="kafka-clients", ports=(spec.TLS_PORT,), from_namespaces=tuple(client_namespaces),
                               from_cidrs=tuple(peer_cidrs), to_pod_labels=spec.KAFKA_POD_LABELS))
         return flows
+
+    @staticmethod
+    def _fleet_flows(fleet: KafkaFleet | None) -> list[Flow]:
+        """The peers listener from the fleet's CIDR; Prometheus and the operator (REST API) to MirrorMaker2 and
+        heartbeat Connect pods."""
+        if fleet is None:
+            return []
+        connect = [Flow(name=f"mirror-heartbeats-{role}", ports=(port,), from_namespaces=(namespace,),
+                        from_pod_labels=pods, to_pod_labels=hspec.CONNECT_POD_LABELS)
+                   for role, port, namespace, pods in (
+                       ("scrape", spec.METRICS_PORT, MONITORING_NAMESPACE, {}),
+                       ("operator", mspec.CONNECT_REST_PORT, spec.OPERATOR_NAMESPACE, spec.OPERATOR_POD_LABELS))]
+        return [Flow(name="kafka-peers", ports=(fleet.peers_port,), from_cidrs=(fleet.fleet_cidr,),
+                     to_pod_labels=mspec.BROKER_POD_LABELS),
+                Flow(name="mirror-maker-scrape", ports=(spec.METRICS_PORT,), from_namespaces=(MONITORING_NAMESPACE,),
+                     to_pod_labels=mspec.MIRROR_POD_LABELS),
+                Flow(name="mirror-maker-operator", ports=(mspec.CONNECT_REST_PORT,),
+                     from_namespaces=(spec.OPERATOR_NAMESPACE,), from_pod_labels=spec.OPERATOR_POD_LABELS,
+                     to_pod_labels=mspec.MIRROR_POD_LABELS), *connect]
 
     def _custom(self, resource_name: str, kind: str, object_name: str, ns: k8s.core.v1.Namespace,
                 object_spec: Mapping[str, Any], *, protect: bool, depends_on: Sequence[pulumi.Resource],

@@ -117,8 +117,10 @@ def broker_config(config: KafkaConfig) -> dict[str, Any]:
     }
 
 
-def kafka_spec(config: KafkaConfig, *, client_namespaces: Sequence[str], peer_cidrs: Sequence[str]) -> dict[str, Any]:
-    """The Kafka resource's spec: one mTLS listener, simple authorization, rack = zone, metrics, CC, EO, exporter."""
+def kafka_spec(config: KafkaConfig, *, client_namespaces: Sequence[str], peer_cidrs: Sequence[str],
+               extra_listeners: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """The Kafka resource's spec: the mTLS listener (then `extra_listeners`), simple authorization, rack = zone,
+    metrics, CC, EO, exporter."""
     small = {"requests": {"cpu": "100m", "memory": "512Mi"}, "limits": {"memory": "512Mi"}}
     return {
         "kafka": {
@@ -128,7 +130,8 @@ def kafka_spec(config: KafkaConfig, *, client_namespaces: Sequence[str], peer_ci
             # anywhere; the principal is User:CN=<user>, which the simple authorizer's ACLs name.
             "listeners": [{"name": "tls", "port": TLS_PORT, "type": "internal", "tls": True,
                            "authentication": {"type": "tls"},
-                           "networkPolicyPeers": listener_peers(client_namespaces, peer_cidrs)}],
+                           "networkPolicyPeers": listener_peers(client_namespaces, peer_cidrs)},
+                          *(dict(listener) for listener in extra_listeners)],
             "authorization": {"type": "simple"},
             "rack": {"type": "topology-label", "topologyKey": ZONE_LABEL},
             "config": broker_config(config),

@@ -2,7 +2,9 @@
 
 From the region's MonitoringContracts it declares the monitors of the targets the platform owns, one
 PrometheusRule per kind, the dashboards (Grafana's sidecar loads them), the Alertmanager config routed by
-severity, and a ConfigMap with the contracts themselves.
+severity, and a ConfigMap with the contracts themselves. With a fleet view (components/fleet_view.py) the region's
+Prometheus remote-writes its `cluster:`/`slo:` series to the primary's fleet Prometheus, which the primary declares
+with its Service, monitor, policy and Grafana data source; only the primary publishes the fleet overview.
 """
 
 from __future__ import annotations
@@ -18,6 +20,15 @@ import pulumi_kubernetes as k8s
 from alerts.routing import Receiver, alertmanager_config, render
 from components.config.monitoring import MonitoringConfig
 from components.contracts import ClusterRef, MonitoringContract
+from components.fleet_plan import PROMETHEUS_PORT, FleetView
+from components.fleet_view import (
+    FLEET_POD_LABELS,
+    fleet_datasource,
+    fleet_prometheus,
+    fleet_service,
+    fleet_service_monitor,
+    remote_write,
+)
 from components.helm import helm_release
 from components.monitoring_objects import (
     GeneratedObject,
@@ -33,6 +44,7 @@ from components.monitoring_values import (
     GRAFANA_PORT,
     OPERATOR_POD_LABELS,
     OPERATOR_WEBHOOK_PORT,
+    PROMETHEUS_NAME,
     PROMETHEUS_POD_LABELS,
     ValuesInputs,
     chart_values,
@@ -71,6 +83,10 @@ class MonitoringArgs:
     """The component that creates each namespace: a monitor created there waits for it."""
     protect_stateful: bool = True
     """Protect the namespace (its volumes hold the metrics history) and the release from deletion."""
+    fleet: FleetView | None = None
+    """The fleet query path: remote-write to the primary's fleet Prometheus, which the primary runs. None (a stack
+    outside the peering order): no remote write, and the region is its own fleet, so the `Fleet` data source is
+    its regional Prometheus."""
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -87,7 +103,9 @@ class Monitoring(pulumi.ComponentResource):
         # Generate everything first: a contract no generator can render fails before any resource is declared.
         contracts = list(args.contracts)
         custom = [*monitors(contracts), *prometheus_rules(contracts, args.observability, NAMESPACE)]
-        config_maps = [*dashboard_config_maps(contracts, args.observability, NAMESPACE),
+        fleet, primary = args.fleet, args.fleet is not None and args.fleet.is_primary
+        config_maps = [*dashboard_config_maps(contracts, args.observability, NAMESPACE,
+                                              fleet_overview=fleet is None or primary),
                        contracts_config_map(contracts, NAMESPACE)]
         self.generated = [*custom, *config_maps]
         receivers = {severity: Receiver(type=receiver.type, key=receiver.secret, channel=receiver.channel)
@@ -113,7 +131,8 @@ class Monitoring(pulumi.ComponentResource):
                 config=args.config, region=args.cluster.region, cluster=args.cluster.cluster_name,
                 storage_class=args.cluster.default_storage_class, config_secret=CONFIG_SECRET,
                 receivers_secret=RECEIVERS_SECRET if receivers else None, grafana_admin_secret=GRAFANA_ADMIN_SECRET,
-                grafana_cluster_role=GRAFANA_CLUSTER_ROLE)),
+                grafana_cluster_role=GRAFANA_CLUSTER_ROLE,
+                remote_write=tuple(remote_write(fleet)) if fleet else (), datasources=self._datasources(fleet))),
             version=args.config.chart_version, provider=provider, parent=self, protect=args.protect_stateful,
             depends_on=prerequisites)
         for item in custom:
@@ -126,7 +145,34 @@ class Monitoring(pulumi.ComponentResource):
         for item in config_maps:
             k8s.core.v1.ConfigMap(f"{name}-{item.key}", metadata=item.obj["metadata"], data=item.obj["data"],
                                   opts=ns_opts)
+        if fleet is not None and fleet.is_primary:
+            self._fleet_receiver(name, fleet, args, release, ns_opts)
         self.register_outputs({"namespace": ns.metadata.name, "release": release.name})
+
+    @staticmethod
+    def _datasources(fleet: FleetView | None) -> tuple[dict[str, Any], ...]:
+        """`Fleet`: the fleet Prometheus in the primary, the regional Prometheus without a fleet, none elsewhere."""
+        if fleet is None:
+            return (fleet_datasource(NAMESPACE, url=f"http://{PROMETHEUS_NAME}.{NAMESPACE}.svc:{PROMETHEUS_PORT}"),)
+        return (fleet_datasource(NAMESPACE),) if fleet.is_primary else ()
+
+    def _fleet_receiver(self, name: str, fleet: FleetView, args: MonitoringArgs, release: pulumi.Resource,
+                        ns_opts: pulumi.ResourceOptions) -> None:
+        """The fleet Prometheus (protected like the release: its volumes hold the fleet's history), its headless
+        Service (ExternalDNS publishes the pods) and the regional Prometheus' monitor of it."""
+        after_crds = pulumi.ResourceOptions.merge(ns_opts, pulumi.ResourceOptions(depends_on=[release]))
+        receiver = fleet_prometheus(fleet, namespace=NAMESPACE, storage_class=args.cluster.default_storage_class)
+        monitor = fleet_service_monitor(namespace=NAMESPACE)
+        service = fleet_service(fleet, namespace=NAMESPACE)
+        k8s.apiextensions.CustomResource(
+            f"{name}-fleet-prometheus", api_version=receiver["apiVersion"], kind=receiver["kind"],
+            metadata=receiver["metadata"], spec=receiver["spec"],
+            opts=pulumi.ResourceOptions.merge(after_crds, pulumi.ResourceOptions(protect=args.protect_stateful)))
+        k8s.core.v1.Service(f"{name}-fleet-service", metadata=service["metadata"], spec=service["spec"],
+                            opts=ns_opts)
+        k8s.apiextensions.CustomResource(
+            f"{name}-fleet-monitor", api_version=monitor["apiVersion"], kind=monitor["kind"],
+            metadata=monitor["metadata"], spec=monitor["spec"], opts=after_crds)
 
     @staticmethod
     def _metadata(object_name: str) -> k8s.meta.v1.ObjectMetaArgsDict:
@@ -136,17 +182,24 @@ class Monitoring(pulumi.ComponentResource):
                   provider: k8s.Provider) -> list[k8s.networking.v1.NetworkPolicy]:
         """Default deny, DNS, the API server and in-namespace traffic (Alertmanager's mesh, Grafana to
         Prometheus, Prometheus scraping its own namespace); Grafana and the operator's webhook from the VPC;
-        Prometheus out to every namespace's pods and the nodes; Alertmanager out to its receivers."""
-        return network_policies(
-            name, ns.metadata.name, provider=provider, parent=self, egress_cidrs={},
-            flows=[Flow(name="grafana", ports=(GRAFANA_PORT,), from_cidrs=(args.vpc_cidr,),
-                        to_pod_labels=GRAFANA_POD_LABELS),
-                   Flow(name="operator-webhook-from-api-server", ports=(OPERATOR_WEBHOOK_PORT,),
-                        from_cidrs=(args.vpc_cidr,), to_pod_labels=OPERATOR_POD_LABELS)],
-            pod_egress=[Egress(name="prometheus-scrape", from_pod_labels=PROMETHEUS_POD_LABELS,
-                               to_all_namespaces=True, to_cidrs={args.vpc_cidr: NODE_SCRAPE_PORTS}),
-                        Egress(name="alertmanager-receivers", from_pod_labels=ALERTMANAGER_POD_LABELS,
-                               to_cidrs={"0.0.0.0/0": RECEIVER_PORTS})])
+        Prometheus out to every namespace's pods and the nodes; Alertmanager out to its receivers. With a fleet
+        view: Prometheus out to the fleet CIDR's receivers, and in the primary the receivers in from it."""
+        flows = [Flow(name="grafana", ports=(GRAFANA_PORT,), from_cidrs=(args.vpc_cidr,),
+                      to_pod_labels=GRAFANA_POD_LABELS),
+                 Flow(name="operator-webhook-from-api-server", ports=(OPERATOR_WEBHOOK_PORT,),
+                      from_cidrs=(args.vpc_cidr,), to_pod_labels=OPERATOR_POD_LABELS)]
+        egress = [Egress(name="prometheus-scrape", from_pod_labels=PROMETHEUS_POD_LABELS,
+                         to_all_namespaces=True, to_cidrs={args.vpc_cidr: NODE_SCRAPE_PORTS}),
+                  Egress(name="alertmanager-receivers", from_pod_labels=ALERTMANAGER_POD_LABELS,
+                         to_cidrs={"0.0.0.0/0": RECEIVER_PORTS})]
+        if args.fleet is not None:
+            egress.append(Egress(name="prometheus-remote-write", from_pod_labels=PROMETHEUS_POD_LABELS,
+                                 to_cidrs={args.fleet.fleet_cidr: (PROMETHEUS_PORT,)}))
+            if args.fleet.is_primary:
+                flows.append(Flow(name="fleet-remote-write", ports=(PROMETHEUS_PORT,),
+                                  from_cidrs=(args.fleet.fleet_cidr,), to_pod_labels=FLEET_POD_LABELS))
+        return network_policies(name, ns.metadata.name, provider=provider, parent=self, egress_cidrs={},
+                                flows=flows, pod_egress=egress)
 
     def _grafana_admin(self, name: str, opts: pulumi.ResourceOptions) -> k8s.core.v1.Secret:
         """Grafana's admin login: a random password made once (later runs keep it), only ever a Pulumi secret."""

@@ -16,6 +16,7 @@ from typing import Final, Literal
 from components.config import NodeGroupConfig
 from components.contracts import MonitoringContract, ScrapeTarget
 from components.errors import ConfigError
+from components.fleet_view import FLEET_JOB, FLEET_SERVICE_LABELS, WEB_PORT_NAME
 from components.namespaces import MONITORING_NAMESPACE
 
 KUBERNETES_EXPORTER: Final = "kubernetes"
@@ -76,11 +77,18 @@ def kubernetes_contract(*, region: str, cluster: str, nodes: int,
 
 
 def monitoring_contract(*, region: str, cluster: str, prometheus_replicas: int, alertmanager_replicas: int,
-                        thresholds: Mapping[str, float] = _NO_OVERRIDES) -> MonitoringContract:
-    """The Prometheus stack's own contract. Replicas: every Prometheus and Alertmanager, the operator, Grafana."""
+                        thresholds: Mapping[str, float] = _NO_OVERRIDES,
+                        fleet_prometheus_replicas: int = 0) -> MonitoringContract:
+    """The Prometheus stack's own contract. Replicas: every Prometheus and Alertmanager, the operator, Grafana.
+
+    `fleet_prometheus_replicas` (the primary region's fleet Prometheus, components/fleet_view.py; 0 elsewhere) adds
+    its scrape job `prometheus-fleet`; the monitoring component creates that monitor with the fleet view."""
     for key, value in (("prometheus replicas", prometheus_replicas), ("alertmanager replicas", alertmanager_replicas)):
         if value < 1:
             raise ConfigError(f"monitoring {key}", value, "must be at least 1", "run at least one replica")
+    if fleet_prometheus_replicas < 0:
+        raise ConfigError("monitoring fleet prometheus replicas", fleet_prometheus_replicas, "must not be negative",
+                          "use 0 outside the primary region")
 
     ns, monitor = MONITORING_NAMESPACE, _chart_monitor
     return MonitoringContract(
@@ -91,16 +99,19 @@ def monitoring_contract(*, region: str, cluster: str, prometheus_replicas: int, 
                         "http-web"),
                 monitor("prometheus-operator", ns, {"app": "kube-prometheus-stack-operator"}, "https",
                         scheme="https"),
-                monitor("grafana", ns, {"app.kubernetes.io/name": "grafana"}, "http-web")),
+                monitor("grafana", ns, {"app.kubernetes.io/name": "grafana"}, "http-web"),
+                *((monitor(FLEET_JOB, ns, dict(FLEET_SERVICE_LABELS), WEB_PORT_NAME),)
+                  if fleet_prometheus_replicas else ())),
         exporter=MONITORING_EXPORTER,
         thresholds=_merged("monitoring", MONITORING_THRESHOLDS, thresholds),
-        replicas=prometheus_replicas + alertmanager_replicas + 2)
+        replicas=prometheus_replicas + alertmanager_replicas + 2 + fleet_prometheus_replicas)
 
 
 def _chart_monitor(job: str, namespace: str, selector: dict[str, str], port: str, *,
                    scheme: Literal["http", "https"] = "http", path: str = "/metrics",
                    interval_seconds: int = 30) -> ScrapeTarget:
-    """A ServiceMonitor endpoint the chart creates (so the monitoring component does not)."""
+    """A ServiceMonitor endpoint the chart (or, for the fleet Prometheus, the fleet view) creates, not the
+    contract's generic monitor."""
     return ScrapeTarget(kind="ServiceMonitor", job=job, namespace=namespace, selector=selector, port=port,
                         scheme=scheme, path=path, interval_seconds=interval_seconds, created_by_operator=True)
 

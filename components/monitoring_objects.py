@@ -27,7 +27,8 @@ DASHBOARD_LABEL: Final = ("grafana_dashboard", "1")
 FOLDER_ANNOTATION: Final = "grafana_folder"
 """Annotation naming the Grafana folder a dashboard ConfigMap goes into (sidecar `folderAnnotation`)."""
 OVERVIEW_FOLDER: Final = "Meridian"
-OVERVIEWS: Final = ("region-overview.json", "fleet-overview.json")
+FLEET_OVERVIEW: Final = "fleet-overview.json"
+OVERVIEWS: Final = ("region-overview.json", FLEET_OVERVIEW)
 CONTRACTS_CONFIGMAP: Final = "meridian-monitoring-contracts"
 CONFIGMAP_LIMIT_BYTES: Final = 1024 * 1024
 """The API server refuses ConfigMaps over 1 MiB."""
@@ -129,11 +130,15 @@ def prometheus_rules(contracts: Sequence[MonitoringContract], obs: Observability
 
 
 def dashboard_config_maps(contracts: Sequence[MonitoringContract], obs: ObservabilityConfig,
-                          namespace: str) -> list[GeneratedObject]:
-    """One ConfigMap per dashboard, labelled for Grafana's sidecar; folder per kind, overviews in `Meridian`."""
+                          namespace: str, *, fleet_overview: bool = True) -> list[GeneratedObject]:
+    """One ConfigMap per dashboard, labelled for Grafana's sidecar; folder per kind, overviews in `Meridian`.
+
+    `fleet_overview=False` leaves the fleet overview out (a region that does not hold the fleet's data)."""
     folders = {f"{contract.kind}.json": contract.kind for contract in contracts}
     found = []
     for file_name, model in dashboards(list(contracts), obs).items():
+        if file_name == FLEET_OVERVIEW and not fleet_overview:
+            continue
         folder = OVERVIEW_FOLDER if file_name in OVERVIEWS else folders[file_name]
         text = json.dumps(model, sort_keys=True, separators=(",", ":"))
         if len(text.encode()) > CONFIGMAP_LIMIT_BYTES:

@@ -67,6 +67,10 @@ class ValuesInputs:
     grafana_admin_secret: str
     grafana_cluster_role: str
     """ClusterRole Grafana's sidecars use: ConfigMaps only (the chart's own also reads every Secret)."""
+    remote_write: tuple[dict[str, Any], ...] = ()
+    """`prometheusSpec.remoteWrite` entries (the fleet view's, components/fleet_view.py); none by default."""
+    datasources: tuple[dict[str, Any], ...] = ()
+    """Grafana data sources besides the regional Prometheus (`grafana.additionalDataSources`); none by default."""
 
 
 def _job(job: str) -> list[dict[str, str]]:
@@ -124,6 +128,8 @@ def _prometheus(inputs: ValuesInputs) -> dict[str, Any]:
         "securityContext": _non_root(1000),
         "topologySpreadConstraints": _spread(PROMETHEUS_POD_LABELS, hard=True),
     }
+    if inputs.remote_write:
+        spec["remoteWrite"] = [dict(entry) for entry in inputs.remote_write]
     for kind in ("rule", "serviceMonitor", "podMonitor"):
         spec.update({f"{kind}SelectorNilUsesHelmValues": False, f"{kind}Selector": {},
                      f"{kind}NamespaceSelector": {}})
@@ -152,7 +158,7 @@ def _alertmanager(inputs: ValuesInputs) -> dict[str, Any]:
 def _grafana(inputs: ValuesInputs) -> dict[str, Any]:
     replicas = inputs.config.grafana.replicas
     sidecar_resources = _resources("20m", "64Mi", "128Mi")
-    return {
+    values: dict[str, Any] = {
         "replicas": replicas,
         "defaultDashboardsEnabled": False,
         "admin": {"existingSecret": inputs.grafana_admin_secret, "userKey": GRAFANA_ADMIN_KEYS[0],
@@ -177,6 +183,11 @@ def _grafana(inputs: ValuesInputs) -> dict[str, Any]:
         "initChownData": {"enabled": False},
         "testFramework": {"enabled": False},
     }
+    if inputs.datasources:
+        # The chart's data-source ConfigMap lists them after its own (templates/grafana: `concat $datasources
+        # .Values.grafana.additionalDataSources`).
+        values["additionalDataSources"] = [dict(source) for source in inputs.datasources]
+    return values
 
 
 def chart_values(inputs: ValuesInputs) -> dict[str, Any]:

@@ -35,6 +35,8 @@ CHARTS: Final[dict[str, Chart]] = {chart.name: chart for chart in (
     Chart("eck-operator", "https://helm.elastic.co", "3.5.0"),
     Chart("kube-prometheus-stack", "https://prometheus-community.github.io/helm-charts", "88.5.3"),
     # prometheus-community/helm-charts tag prometheus-elasticsearch-exporter-7.4.0 (c5fa97e0f469), appVersion v1.11.0.
+    # kubernetes-sigs/external-dns tag external-dns-helm-chart-1.21.1 (charts/external-dns), appVersion v0.21.0.
+    Chart("external-dns", "https://kubernetes-sigs.github.io/external-dns/", "1.21.1"),
     Chart("prometheus-elasticsearch-exporter", "https://prometheus-community.github.io/helm-charts", "7.4.0"),
 )}
 

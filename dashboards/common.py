@@ -40,29 +40,37 @@ def dashboard_uid(kind: str, region: str) -> str:
 
 
 def new_dashboard(title: str, *, kind: str, region: str, obs: ObservabilityConfig,
-                  region_filter: str | None = None) -> gd.Dashboard:
+                  region_filter: str | None = None, datasource: gcm.DataSourceRef | None = None,
+                  series: str = "up") -> gd.Dashboard:
     """A dashboard with the project's defaults and the `datasource`, `region` and `cluster` variables.
 
     `region_filter`: the region variable's default (`region` itself for a regional dashboard; `.*` for the fleet).
+    `datasource`: a fixed data source instead of the `datasource` variable (the fleet's); `series`: the series the
+    `region` and `cluster` variables read their values from.
     """
     current = region_filter or region
-    return (gd.Dashboard(title)
+    source = datasource or DATASOURCE
+    dashboard = (gd.Dashboard(title)
             .uid(dashboard_uid(kind, region))
             .tags([*obs.dashboard_tags, kind])
             .refresh(obs.dashboard_refresh)
             .time(obs.dashboard_time_from, "now")
             .timezone(obs.dashboard_timezone)
             .editable()
-            .tooltip(gm.DashboardCursorSync.CROSSHAIR)
-            .with_variable(gd.DatasourceVariable("datasource").label("Data source").type("prometheus"))
-            .with_variable(_label_variable(REGION_LABEL, "Region", "up", current))
-            .with_variable(_label_variable(CLUSTER_LABEL, "Cluster", f'up{{{REGION_LABEL}=~"$region"}}', ".*"))
+            .tooltip(gm.DashboardCursorSync.CROSSHAIR))
+    if datasource is None:
+        dashboard = dashboard.with_variable(gd.DatasourceVariable("datasource").label("Data source").type("prometheus"))
+    return (dashboard
+            .with_variable(_label_variable(REGION_LABEL, "Region", series, current, source))
+            .with_variable(_label_variable(CLUSTER_LABEL, "Cluster", f'{series}{{{REGION_LABEL}=~"$region"}}', ".*",
+                                           source))
             .link(gd.DashboardLink("Meridian dashboards").type(gm.DashboardLinkType.DASHBOARDS)
                   .tags(list(obs.dashboard_tags)).as_dropdown(True).include_vars(True).keep_time(True)))
 
 
-def _label_variable(label: str, title: str, series: str, current: str) -> gd.QueryVariable:
-    return (gd.QueryVariable(label).label(title).datasource(DATASOURCE)
+def _label_variable(label: str, title: str, series: str, current: str,
+                    datasource: gcm.DataSourceRef) -> gd.QueryVariable:
+    return (gd.QueryVariable(label).label(title).datasource(datasource)
             .query(f"label_values({series}, {label})").refresh(gm.VariableRefresh.ON_TIME_RANGE_CHANGED)
             .include_all(True).all_value(".*").multi(True).sort(gm.VariableSort.ALPHABETICAL_ASC)
             .current(gm.VariableOption(selected=True, text=current, value=current)))
@@ -97,9 +105,9 @@ def falling(warn: float, crit: float) -> gd.ThresholdsConfig:
 
 def timeseries_panel(title: str, queries: Sequence[prometheus.Dataquery], *, unit: str,
                      limits: gd.ThresholdsConfig, description: str = "", width: int = 12,
-                     height: int = 8) -> timeseries.Panel:
+                     height: int = 8, datasource: gcm.DataSourceRef = DATASOURCE) -> timeseries.Panel:
     """A time series panel; `unit` and `limits` are required so no panel lacks them."""
-    panel = (timeseries.Panel().title(title).description(description).datasource(DATASOURCE).unit(unit)
+    panel = (timeseries.Panel().title(title).description(description).datasource(datasource).unit(unit)
              .thresholds(limits).thresholds_style(gc.GraphThresholdsStyleConfig().mode(
                  gcm.GraphThresholdsStyleMode.DASHED))
              .legend(gc.VizLegendOptions().show_legend(True).display_mode(gcm.LegendDisplayMode.LIST)

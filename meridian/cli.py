@@ -14,10 +14,13 @@ from rich.table import Table
 
 from components.errors import ConfigError
 from components.fleet import load_fleet, stack_names
+from meridian.checks.verdict import Verdict
 from meridian.diff.command import diff_command
 from meridian.preview.command import preview_summary_command
 from meridian.rollout import github_outputs, rollout_waves
 from meridian.runbooks import fleet_contracts, render_runbooks, write_runbooks
+from meridian.synth.fleet_checks import region_loss, write_region_loss
+from meridian.synth.plan import Plan
 from meridian.synth.stack import PolicyViolationError, SynthResult, synth_stack
 from meridian.vault import vault_app
 from meridian.verify.command import verify_command
@@ -96,9 +99,27 @@ def synth(
     for result in results:
         _print_result(console, result, out)
     failed = [verdict for result in results for verdict in result.verdicts if not verdict.passed]
+    if set(stacks) == set(stack_names(project_dir)):  # region loss needs every stack's output
+        failed += _print_region_loss(console, project_dir, {result.stack: result.plan for result in results}, out)
     if failed:
-        console.print(f"[red]{len(failed)} service(s) would lose quorum or data with one zone lost[/]")
+        console.print(f"[red]{len(failed)} check(s) failed: data or quorum would be lost (see above)[/]")
         raise typer.Exit(code=1)
+
+
+def _print_region_loss(console: Console, project_dir: Path, plans: dict[str, Plan], out: Path) -> list[Verdict]:
+    """Print the fleet's region-loss verdict (and write it to region-loss.json); the failed verdicts."""
+    verdicts = region_loss(project_dir, plans)
+    path = write_region_loss(verdicts, out)
+    failed: list[Verdict] = []
+    for environment, found in verdicts.items():
+        bad = [verdict for verdict in found if not verdict.passed]
+        failed += bad
+        status = "[red]data lost[/] for" if bad else "[green]every global keyspace and topic kept[/] in"
+        console.print(f"{environment}: one region lost: {status} {len(bad) or len(found)} of {len(found)} "
+                      f"(reasons in {path})", highlight=False)
+        for verdict in found:
+            console.print(f"  {verdict.line()}", highlight=False)
+    return failed
 
 
 @app.command()

@@ -24,7 +24,7 @@ TAGGABLE: Final = frozenset({
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "aws:ec2transitgateway/transitGateway:TransitGateway",
     "aws:ec2transitgateway/routeTable:RouteTable", "aws:ec2transitgateway/vpcAttachment:VpcAttachment",
     "aws:ec2transitgateway/peeringAttachment:PeeringAttachment",
-    "aws:ec2transitgateway/peeringAttachmentAccepter:PeeringAttachmentAccepter",
+    "aws:ec2transitgateway/peeringAttachmentAccepter:PeeringAttachmentAccepter", "aws:route53/zone:Zone",
 })
 """AWS types that must carry tags even when the program passes none (any other AWS resource with a `tags` input
 is checked too)."""

@@ -36,7 +36,7 @@ def region_scoped_id(prefix: str, region: str, name: str) -> str:
     return f"{prefix}-{_digest(region, name, length=17).lower()}"
 
 
-def peer_stack_outputs(region: str, zones: int) -> dict[str, Any]:
+def peer_stack_outputs(region: str, zones: int, stack: str | None = None) -> dict[str, Any]:
     """What a peer stack in `region` exports for the connectivity, as its own synth computes it (the program's
     resource names; tests/meridian/test_connectivity.py holds the two synths against each other)."""
     names = ZONES_BY_REGION[region][:zones]
@@ -48,7 +48,24 @@ def peer_stack_outputs(region: str, zones: int) -> dict[str, Any]:
                                  for zone in names],
         "dataRouteTableIds": [region_scoped_id("rtb", region, f"meridian-network-data-rt-{zone}") for zone in names],
         "clusterSecurityGroupId": _cluster_security_group(region, "meridian-eks-cluster"),
+        "clusterName": f"meridian-{stack or region}",  # the default cluster name (StackConfig.cluster_name)
+        "clusterEndpoint": _cluster_endpoint(region, "meridian-eks-cluster"),
+        "clusterCertificateAuthority": _cluster_certificate_authority("meridian-eks-cluster"),
+        "fleetZoneId": hosted_zone_id(region, "meridian-fleet-dns-zone"),
     }
+
+
+def hosted_zone_id(region: str, name: str) -> str:
+    """The mock id of a Route 53 hosted zone declared as `name` by the stack in `region`."""
+    return f"Z{_digest(region, name, length=20)}"
+
+
+def _cluster_endpoint(region: str, cluster_resource: str) -> str:
+    return f"https://{_digest(cluster_resource)}.gr7.{region}.eks.amazonaws.com"
+
+
+def _cluster_certificate_authority(cluster_resource: str) -> str:
+    return base64.b64encode(f"ca-of-{cluster_resource}".encode()).decode()
 
 
 def _cluster_security_group(region: str, cluster_resource: str) -> str:
@@ -107,8 +124,8 @@ class RegionMocks(pulumi.runtime.Mocks):
         elif token == "aws:eks/cluster:Cluster":
             host = _digest(args.name)
             state.update({
-                "endpoint": f"https://{host}.gr7.{self.region}.eks.amazonaws.com",
-                "certificateAuthority": {"data": base64.b64encode(f"ca-of-{args.name}".encode()).decode()},
+                "endpoint": _cluster_endpoint(self.region, args.name),
+                "certificateAuthority": {"data": _cluster_certificate_authority(args.name)},
                 "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{self.region}.amazonaws.com/id/{host}"}]}],
                 "arn": f"arn:aws:eks:{self.region}:{ACCOUNT_ID}:cluster/{state.get('name', args.name)}",
                 "platformVersion": "eks.1",
@@ -128,6 +145,12 @@ class RegionMocks(pulumi.runtime.Mocks):
         elif token == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
             url = str(state.get("url", "")).removeprefix("https://")
             state["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{url}"
+        elif token == "aws:route53/zone:Zone":
+            resource_id = hosted_zone_id(self.region, args.name)
+            state.update({"zoneId": resource_id, "arn": f"arn:aws:route53:::hostedzone/{resource_id}"})
+        elif token == "kubernetes:core/v1:Secret" and args.resource_id:  # a read (Secret.get) of a peer's Secret
+            state["data"] = {key: base64.b64encode(f"{args.resource_id}/{key}".encode()).decode()
+                             for key in ("ca.crt", "tls.crt", "tls.key")}
         elif token == "aws:ec2/launchTemplate:LaunchTemplate":
             state.update({"latestVersion": 1, "defaultVersion": 1})
         elif token in ("aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/securityGroup:SecurityGroup"):
@@ -143,7 +166,7 @@ class RegionMocks(pulumi.runtime.Mocks):
             raise KeyError(f"StackReference {name!r}: no stack {stack!r} in the fleet the synth was given "
                            f"({', '.join(sorted(self.fleet)) or 'none'})")
         region, zones = self.fleet[stack]
-        return {"name": name, "outputs": peer_stack_outputs(region, zones), "secretOutputNames": []}
+        return {"name": name, "outputs": peer_stack_outputs(region, zones, stack), "secretOutputNames": []}
 
 
 def _alias_text(alias: Any) -> str:

@@ -16,6 +16,7 @@ from meridian.synth.plan import Plan
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 _UNSAFE = re.compile(r"[^a-z0-9.-]+")
+_PEER_PROVIDER = re.compile(r"-peer-([a-z0-9-]+?)-k8s::")
 
 
 def is_manifest(resource: RecordedResource) -> bool:
@@ -33,6 +34,13 @@ def manifest(resource: RecordedResource) -> dict[str, Any]:
         if obj.get(payload) == SECRET_MASK:
             obj[payload] = {"masked-by-synth": SECRET_MASK}
     return obj
+
+
+def peer_cluster(resource: RecordedResource) -> str | None:
+    """The peer stack whose cluster a resource is declared into (components/peers.py names that provider
+    `<prefix>-peer-<stack>-k8s`), or None for the stack's own cluster."""
+    found = _PEER_PROVIDER.search(resource.provider or "")
+    return found.group(1) if found else None
 
 
 def manifest_filename(obj: dict[str, Any]) -> str:
@@ -65,7 +73,10 @@ def write_plan(plan: Plan, out_dir: Path) -> dict[str, int]:
     for resource in plan:
         if is_manifest(resource):
             obj = manifest(resource)
-            (out_dir / "k8s" / manifest_filename(obj)).write_text(_dump_yaml(obj))
+            peer = peer_cluster(resource)  # objects declared into a peer's cluster: k8s/peer-<stack>/
+            folder = out_dir / "k8s" / f"peer-{peer}" if peer else out_dir / "k8s"
+            folder.mkdir(exist_ok=True)
+            (folder / manifest_filename(obj)).write_text(_dump_yaml(obj))
             counts["k8s"] += 1
         elif resource.type == HELM_RELEASE:
             release = helm_release(resource)
@@ -80,6 +91,10 @@ def summary_by_component(plan: Plan) -> dict[str, int]:
     counts: dict[str, int] = {}
     for root in roots.values():
         for child in plan.children_of(root.urn):
+            if child.custom:  # the peers' StackReferences and Kubernetes providers (components/peers.py)
+                counts["(peer stacks: references, providers)"] = counts.get(
+                    "(peer stacks: references, providers)", 0) + 1
+                continue
             counts[f"{child.type.split(':')[-1]} {child.name}"] = sum(
                 1 for r in plan.descendants_of(child.urn) if r.custom)
     outside = sum(1 for r in plan if r.custom and not any(r.urn == d.urn for root in roots.values()

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Final, Literal
 
-MODULES: Final = ("cert_manager", "kubernetes", "monitoring", "kafka", "vault", "cassandra", "elasticsearch")
+MODULES: Final = ("cert_manager", "kubernetes", "monitoring", "kafka", "vault", "cassandra", "elasticsearch",
+                  "kafka_mirrormaker2", "external_dns")
 """Catalog modules, one per exporter flavour (the `kubernetes` flavour covers kubelet, cAdvisor, node-exporter,
 kube-state-metrics; `monitoring` the Prometheus stack's own components)."""
 

@@ -18,6 +18,8 @@ from alerts.render import RuleError, rule_files
 from alerts.routing import Receiver, alertmanager_config
 from components.config.monitoring import MonitoringConfig
 from components.contracts import MonitoringContract, ScrapeTarget
+from components.fleet_plan import FleetView
+from components.fleet_view import FLEET_POD_LABELS, fleet_prometheus, fleet_service_monitor, remote_write
 from components.monitoring import CONFIG_SECRET, GRAFANA_ADMIN_SECRET, RECEIVERS_SECRET, Monitoring, MonitoringArgs
 from components.monitoring_objects import CONTRACTS_CONFIGMAP, DASHBOARD_LABEL, FOLDER_ANNOTATION
 from components.monitoring_values import (
@@ -84,7 +86,7 @@ class Run:
         return data
 
 
-def _run(config: MonitoringConfig, keys: dict[str, str], protect: bool = True) -> Run:
+def _run(config: MonitoringConfig, keys: dict[str, str], protect: bool = True, fleet: FleetView | None = None) -> Run:
     made: list[Monitoring] = []
 
     def program() -> None:
@@ -94,7 +96,8 @@ def _run(config: MonitoringConfig, keys: dict[str, str], protect: bool = True) -
                               opts=pulumi.ResourceOptions(parent=owner, provider=cluster.provider))
         made.append(Monitoring("monitoring", MonitoringArgs(
             config=config, cluster=cluster, contracts=[CONTRACT], observability=ObservabilityConfig(),
-            vpc_cidr=VPC, receiver_keys=keys, namespace_owners={"cert-manager": owner}, protect_stateful=protect)))
+            vpc_cidr=VPC, receiver_keys=keys, namespace_owners={"cert-manager": owner}, protect_stateful=protect,
+            fleet=fleet)))
 
     with mock.patch("components.monitoring.secrets.token_urlsafe", return_value=GRAFANA_PASSWORD), \
             mock.patch.object(k8s.core.v1, "Secret", side_effect=k8s.core.v1.Secret) as spy:
@@ -394,3 +397,89 @@ def test_grafana_reads_configmaps_only(plan: Plan, values: dict[str, Any]) -> No
         "configmap"
     assert grafana["admin"] == {"existingSecret": GRAFANA_ADMIN_SECRET, "userKey": "admin-user",
                                 "passwordKey": "admin-password"}
+
+
+FLEET_HOST = "prometheus.us-east-1.meridian.internal"
+PRIMARY = FleetView(primary_region="us-east-1", is_primary=True, receiver_host=FLEET_HOST, receiver_replicas=2,
+                    remote_write_urls=tuple(f"http://prometheus-fleet-{i}.{FLEET_HOST}:9090/api/v1/write"
+                                            for i in range(2)), fleet_cidr="10.0.0.0/8")
+MEMBER = replace(PRIMARY, is_primary=False)
+FLEET_TYPES = ("kubernetes:monitoring.coreos.com/v1:Prometheus", "kubernetes:core/v1:Service")
+
+
+@pytest.fixture(scope="module")
+def fleet_runs() -> dict[str, Plan]:
+    return {role: _run(MonitoringConfig(), {}, protect=True, fleet=view).plan
+            for role, view in (("primary", PRIMARY), ("member", MEMBER))}
+
+
+def _values(plan: Plan) -> dict[str, Any]:
+    (release,) = plan.of_type(RELEASE_TYPE)
+    rendered: dict[str, Any] = helm_release(release)["values"]
+    return rendered
+
+
+def _policies(plan: Plan) -> dict[str, dict[str, Any]]:
+    return {obj["metadata"]["name"]: obj["spec"] for _, obj in
+            _objects(plan, "kubernetes:networking.k8s.io/v1:NetworkPolicy")}
+
+
+def _dashboard_files(plan: Plan) -> set[str]:
+    return {name for _, obj in _objects(plan, "kubernetes:core/v1:ConfigMap")
+            if obj["metadata"]["labels"].get(DASHBOARD_LABEL[0]) == DASHBOARD_LABEL[1] for name in obj["data"]}
+
+
+def test_without_a_fleet_nothing_is_sent_and_the_fleet_source_is_the_region(plan: Plan,
+                                                                            values: dict[str, Any]) -> None:
+    assert "remoteWrite" not in values["prometheus"]["prometheusSpec"]
+    assert not _objects(plan, *FLEET_TYPES)
+    assert "allow-prometheus-remote-write" not in _policies(plan)
+    (source,) = values["grafana"]["additionalDataSources"]
+    assert (source["uid"], source["url"]) == ("fleet", f"http://{RELEASE}-prometheus.monitoring.svc:9090"), \
+        "a stack outside the fleet is its own fleet: the fleet overview it publishes reads its Prometheus"
+
+
+@pytest.mark.parametrize("role", ["primary", "member"])
+def test_every_fleet_member_remote_writes_its_recordings(fleet_runs: dict[str, Plan], role: str) -> None:
+    plan = fleet_runs[role]
+    spec = _values(plan)["prometheus"]["prometheusSpec"]
+    assert spec["remoteWrite"] == remote_write(PRIMARY)
+    copied = {"apiVersion": "monitoring.coreos.com/v1", "kind": "Prometheus", "metadata": {"name": "p"},
+              "spec": {"remoteWrite": spec["remoteWrite"], "externalLabels": spec["externalLabels"]}}
+    assert custom_resource_errors(copied) == [] and unknown_crd_fields(copied) == []
+    egress = _policies(plan)["allow-prometheus-remote-write"]
+    assert egress["podSelector"] == {"matchLabels": PROMETHEUS_POD_LABELS}
+    assert egress["egress"] == [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}],
+                                 "ports": [{"port": 9090, "protocol": "TCP"}]}]
+
+
+def test_only_the_primary_runs_the_receiver_and_publishes_the_fleet_overview(fleet_runs: dict[str, Plan]) -> None:
+    member, primary = fleet_runs["member"], fleet_runs["primary"]
+    assert not _objects(member, *FLEET_TYPES) and "allow-fleet-remote-write" not in _policies(member)
+    assert "additionalDataSources" not in _values(member)["grafana"]
+    assert "fleet-overview.json" not in _dashboard_files(member)
+    assert {"fleet-overview.json", "region-overview.json"} <= _dashboard_files(primary)
+    (source,) = _values(primary)["grafana"]["additionalDataSources"]
+    assert (source["name"], source["uid"], source["url"]) == ("Fleet", "fleet",
+                                                              "http://prometheus-fleet.monitoring.svc:9090")
+    ingress = _policies(primary)["allow-fleet-remote-write"]
+    assert ingress == {"podSelector": {"matchLabels": FLEET_POD_LABELS}, "policyTypes": ["Ingress"],
+                       "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}],
+                                    "ports": [{"port": 9090, "protocol": "TCP"}]}]}
+
+
+def test_the_primarys_receiver_objects_are_valid_and_wait_for_the_crds(fleet_runs: dict[str, Plan]) -> None:
+    plan = fleet_runs["primary"]
+    (release,) = plan.of_type(RELEASE_TYPE)
+    (receiver,) = plan.of_type(FLEET_TYPES[0])
+    assert manifest(receiver) == {**fleet_prometheus(PRIMARY, namespace="monitoring", storage_class="gp3"),
+                                  "metadata": manifest(receiver)["metadata"]}
+    assert receiver.protect and release.urn in receiver.dependencies, receiver.urn
+    (monitor,) = [r for r in plan.of_type(MONITOR_TYPES[0]) if manifest(r)["metadata"]["name"] == "prometheus-fleet"]
+    assert manifest(monitor)["spec"] == fleet_service_monitor(namespace="monitoring")["spec"]
+    assert release.urn in monitor.dependencies, monitor.urn
+    for resource in (receiver, monitor):
+        assert custom_resource_errors(manifest(resource)) == [] and unknown_crd_fields(manifest(resource)) == []
+    (service,) = plan.of_type(FLEET_TYPES[1])
+    kubernetes_validate.validate(manifest(service), "1.35.0", strict=True)
+    assert manifest(service)["spec"]["selector"] == FLEET_POD_LABELS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,7 +118,11 @@ def assert_peered(plans: dict[str, Plan], stack: str, peer: str) -> None:
     rules = [r for r in plan.of_type(SG_RULE) if r.name.startswith(base)]
     sources = {(r.inputs["cidrIpv4"], r.inputs.get("region")) for r in rules}
     assert sources == {(peer_cidr, None), (my_cidr, peer_region)}
-    assert {r.inputs["fromPort"] for r in rules} == {7000, 7001, 9093}, "Cassandra internode and Kafka TLS only"
+    local_ports = {r.inputs["fromPort"] for r in rules if "-local-" in r.name}
+    remote_ports = {r.inputs["fromPort"] for r in rules if "-remote-" in r.name}
+    assert local_ports == {7000, 7001, 9094}, "Cassandra internode and Kafka's peers listener only"
+    # Remote writes of the fleet view go into the primary (the first region) only, never out of it.
+    assert remote_ports == {7000, 7001, 9094} | ({9090} if peer == PRODUCTION[0] else set())
     # The peer's cluster security group, where its own synth names it (its local rules, when it has peers).
     theirs_local = {r.inputs["securityGroupId"] for r in theirs.of_type(SG_RULE) if "-local-" in r.name}
     if theirs_local:
@@ -155,3 +160,67 @@ def test_a_new_region_changes_no_existing_stack_and_connects_to_all(plans: dict[
         assert after[stack].as_json() == plans[stack].as_json(), f"adding {NEW_REGION} changed stack {stack}"
     for peer in PRODUCTION:
         assert_peered(after, NEW_REGION, peer)
+
+
+def _k8s(plan: Plan, kind: str, name: str) -> RecordedResource:
+    found = [r for r in plan if r.type.startswith("kubernetes:") and r.inputs.get("kind") == kind
+             and (r.inputs.get("metadata") or {}).get("name") == name]
+    assert len(found) == 1, (kind, name)
+    return found[0]
+
+
+def test_the_primary_creates_the_fleet_zone_and_every_later_vpc_joins_it(plans: dict[str, Plan]) -> None:
+    primary = plans[PRODUCTION[0]]
+    (zone,) = primary.of_type("aws:route53/zone:Zone")
+    assert zone.inputs["name"] == "meridian.internal" and zone.protect
+    assert zone.inputs["vpcs"] == [{"vpcId": _vpc_id(primary), "vpcRegion": PRODUCTION[0]}]
+    for stack in PRODUCTION[1:]:
+        plan = plans[stack]
+        assert not plan.of_type("aws:route53/zone:Zone"), f"{stack} must not create a second zone"
+        (association,) = plan.of_type("aws:route53/zoneAssociation:ZoneAssociation")
+        assert association.inputs["vpcId"] == _vpc_id(plan) and association.inputs["vpcRegion"] == stack
+        # The zone id the primary's own synth gives its zone (read through its stack outputs).
+        assert association.inputs["zoneId"] == _zone_id_of(primary)
+    assert not [r for r in plans["dev"] if r.type.startswith("aws:route53/")]
+
+
+def _vpc_id(plan: Plan) -> str:
+    return str(plan.of_type("aws:ec2/subnet:Subnet")[0].inputs["vpcId"])
+
+
+def _zone_id_of(primary: Plan) -> str:
+    """The primary's zone id, as its own ExternalDNS is told to filter on it."""
+    release = _one(primary, "kubernetes:helm.sh/v3:Release", "meridian-fleet-dns-external-dns")
+    (flag,) = [arg for arg in release.inputs["values"]["extraArgs"] if arg.startswith("--zone-id-filter=")]
+    return flag.removeprefix("--zone-id-filter=")
+
+
+def _external_dns_policy(plan: Plan) -> str:
+    return str(_one(plan, "aws:iam/rolePolicy:RolePolicy", "meridian-fleet-dns-role-policy").inputs["policy"])
+
+
+def test_each_region_s_external_dns_writes_only_its_own_subdomain(plans: dict[str, Plan]) -> None:
+    for stack in PRODUCTION:
+        plan = plans[stack]
+        release = _one(plan, "kubernetes:helm.sh/v3:Release", "meridian-fleet-dns-external-dns")
+        assert release.inputs["values"]["domainFilters"] == [f"{stack}.meridian.internal"]
+        assert f"--zone-id-filter={_zone_id_of(plans[PRODUCTION[0]])}" in release.inputs["values"]["extraArgs"]
+        policy = json.loads(_external_dns_policy(plan))
+        (change,) = [s for s in policy["Statement"] if "route53:ChangeResourceRecordSets" in s["Action"]]
+        names = change["Condition"]["ForAllValues:StringLike"]["route53:ChangeResourceRecordSetsNormalizedRecordNames"]
+        assert names == [f"*.{stack}.meridian.internal", f"{stack}.meridian.internal"]
+        assert change["Resource"] == [f"arn:aws:route53:::hostedzone/{_zone_id_of(plans[PRODUCTION[0]])}"]
+
+
+def test_one_fleet_root_ca_the_primary_creates_and_later_regions_copy(plans: dict[str, Plan]) -> None:
+    root = _k8s(plans[PRODUCTION[0]], "Certificate", "meridian-fleet-ca")
+    assert root.inputs["spec"]["isCA"] is True
+    for stack in PRODUCTION:
+        issuer = _k8s(plans[stack], "ClusterIssuer", "meridian-fleet-ca")
+        assert issuer.inputs["spec"] == {"ca": {"secretName": "meridian-fleet-ca"}}
+    for stack in PRODUCTION[1:]:
+        copy = _k8s(plans[stack], "Secret", "meridian-fleet-ca")
+        assert copy.inputs["data"] == "[secret]", "the root key must stay a Pulumi secret"
+        assert copy.inputs["metadata"]["labels"] == {"meridian.io/copied-from": PRODUCTION[0]}
+        assert not [r for r in plans[stack] if r.inputs.get("kind") == "Certificate"
+                    and (r.inputs.get("metadata") or {}).get("name") == "meridian-fleet-ca"], stack

@@ -86,7 +86,7 @@ def test_rendered_kubernetes_objects_are_valid(synthesized: dict[str, tuple[Path
     checked = {"core": 0, "custom": 0}
     for stack, (folder, _) in synthesized.items():
         version = load_fleet(ROOT)[stack].cluster.kubernetes_version
-        for path in sorted((folder / "k8s").glob("*.yaml")):
+        for path in sorted((folder / "k8s").rglob("*.yaml")):
             obj = yaml.safe_load(path.read_text())
             if _is_custom_resource(obj):
                 assert custom_resource_errors(obj) == [], f"{stack}/{path.name}"
