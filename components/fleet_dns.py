@@ -22,7 +22,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.contracts import ZONE_LABEL, ClusterRef, MonitoringContract
-from components.external_dns_metrics import external_dns_contract
+from components.external_dns_metrics import NAMESPACE, RELEASE, SELECTOR, external_dns_contract
 from components.helm import helm_release
 from components.irsa import irsa_role
 from components.namespaces import namespace, network_policies, prometheus_scrape
@@ -31,11 +31,9 @@ from components.policy_documents import policy_document
 from components.tags import resource_tags
 
 COMPONENT: Final = "fleet-dns"
-NAMESPACE: Final = "external-dns"
-RELEASE: Final = "external-dns"
 SERVICE_ACCOUNT: Final = "external-dns"
 METRICS_PORT: Final = 7979
-POD_LABELS: Final = {"app.kubernetes.io/name": "external-dns", "app.kubernetes.io/instance": RELEASE}
+POD_LABELS: Final = SELECTOR
 RECORD_TTL_SECONDS: Final = 30
 """TTL the services' annotations ask for: a replaced pod's new address is seen across regions within it."""
 

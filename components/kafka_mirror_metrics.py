@@ -27,6 +27,7 @@ import yaml
 from components import kafka_spec as spec
 from components.contracts import MonitoringContract, ScrapeTarget
 from components.errors import ConfigError
+from components.kafka_metrics import jmx_rule
 
 METRICS_CONFIGMAP: Final = "kafka-mirror-maker-2-metrics"
 """ConfigMap (namespace `kafka`) every KafkaMirrorMaker2's `metricsConfig` references."""
@@ -66,39 +67,29 @@ every 60 s by default) older than 5 min break failover offsets."""
 _LINK_LABELS: Final = {"source": "$1", "target": "$2", "topic": "$3", "partition": "$4"}
 
 
-def _rule(pattern: str, name: str, kind: str, labels: dict[str, str] | None = None,
-          value: int | None = None) -> dict[str, Any]:
-    rule: dict[str, Any] = {"pattern": pattern, "name": name, "type": kind}
-    if labels:
-        rule["labels"] = labels
-    if value is not None:
-        rule["value"] = value
-    return rule
-
-
 RULES: Final = (
     # kafka.connect:type=connector-task-metrics,connector=*,task=* (status, a string)
-    _rule("kafka.connect<type=connector-task-metrics, connector=(.+), task=(.+)><>status: ([a-z-]+)",
+    jmx_rule("kafka.connect<type=connector-task-metrics, connector=(.+), task=(.+)><>status: ([a-z-]+)",
           "kafka_connect_connector_status", "GAUGE", labels={"connector": "$1", "task": "$2", "status": "$3"},
           value=1),
     # kafka.connect:type={source-task,task-error,connector-task}-metrics,connector=*,task=*
-    _rule("kafka.connect<type=(.+)-metrics, connector=(.+), task=(.+)><>(.+-total)",
+    jmx_rule("kafka.connect<type=(.+)-metrics, connector=(.+), task=(.+)><>(.+-total)",
           "kafka_connect_$1_$4", "COUNTER", labels={"connector": "$2", "task": "$3"}),
-    _rule("kafka.connect<type=(.+)-metrics, connector=(.+), task=(.+)><>(.+-count|.+-ms|.+-ratio|.+-avg|.+-failures|"
+    jmx_rule("kafka.connect<type=(.+)-metrics, connector=(.+), task=(.+)><>(.+-count|.+-ms|.+-ratio|.+-avg|.+-failures|"
           ".+-requests|.+-timestamp|.+-logged|.+-errors|.+-retries|.+-skipped)",
           "kafka_connect_$1_$4", "GAUGE", labels={"connector": "$2", "task": "$3"}),
     # kafka.connect:type=connect-worker-metrics,connector=* (task counts by state)
-    _rule("kafka.connect<type=connect-worker-metrics, connector=(.+)><>([a-z-]+)",
+    jmx_rule("kafka.connect<type=connect-worker-metrics, connector=(.+)><>([a-z-]+)",
           "kafka_connect_worker_$2", "GAUGE", labels={"connector": "$1"}),
     # kafka.connect:type=connect-worker-metrics
-    _rule("kafka.connect<type=connect-worker-metrics><>([a-z-]+-total)", "kafka_connect_worker_$1", "COUNTER"),
-    _rule("kafka.connect<type=connect-worker-metrics><>([a-z-]+)", "kafka_connect_worker_$1", "GAUGE"),
+    jmx_rule("kafka.connect<type=connect-worker-metrics><>([a-z-]+-total)", "kafka_connect_worker_$1", "COUNTER"),
+    jmx_rule("kafka.connect<type=connect-worker-metrics><>([a-z-]+)", "kafka_connect_worker_$1", "GAUGE"),
     # kafka.connect.mirror:type=MirrorSourceConnector,source=*,target=*,topic=*,partition=*
-    _rule("kafka.connect.mirror<type=MirrorSourceConnector, source=(.+), target=(.+), topic=(.+), partition=(.+)><>"
+    jmx_rule("kafka.connect.mirror<type=MirrorSourceConnector, source=(.+), target=(.+), topic=(.+), partition=(.+)><>"
           "([a-z-_]+)",
           "kafka_connect_mirror_mirrorsourceconnector_$5", "GAUGE", labels=_LINK_LABELS),
     # kafka.connect.mirror:type=MirrorCheckpointConnector,source=*,target=*,group=*,topic=*,partition=*
-    _rule("kafka.connect.mirror<type=MirrorCheckpointConnector, source=(.+), target=(.+), group=(.+), topic=(.+), "
+    jmx_rule("kafka.connect.mirror<type=MirrorCheckpointConnector, source=(.+), target=(.+), group=(.+), topic=(.+), "
           "partition=(.+)><>([a-z-_]+)",
           "kafka_connect_mirror_mirrorcheckpointconnector_$6", "GAUGE",
           labels={"source": "$1", "target": "$2", "group": "$3", "topic": "$4", "partition": "$5"}),

@@ -40,10 +40,13 @@ MONITORING_THRESHOLDS: Final[Mapping[str, float]] = MappingProxyType({
     "notification_error_ratio": 0.01,
     "alertmanager_failure_ratio": 0.01,
     "operator_reconcile_error_ratio": 0.10,
+    "remote_write_failure_ratio": 0.01,
+    "remote_write_behind_seconds": 120.0,
 })
 """Defaults of the `monitoring` kind (the Prometheus, Alertmanager and operator mixins' levels): Prometheus'
 errors sending to Alertmanager above 1 %, Alertmanager's failed notifications above 1 % per integration, the
-operator's failed reconciliations above 10 %."""
+operator's failed reconciliations above 10 %; remote writes to the fleet Prometheus failing above 1 % of samples
+or more than 120 s behind (the Prometheus mixin's levels)."""
 
 
 def planned_nodes(node_groups: Mapping[str, NodeGroupConfig], zones: int) -> int:

@@ -1,5 +1,6 @@
 """Monitoring dashboard: the Prometheus stack itself — ingestion and TSDB, rule evaluation, scrape target health,
-alert delivery from Prometheus to Alertmanager to the receivers, the operator and Grafana."""
+alert delivery from Prometheus to Alertmanager to the receivers, remote writes to the fleet Prometheus, the
+operator and Grafana."""
 
 from __future__ import annotations
 
@@ -56,6 +57,7 @@ def build(contract: MonitoringContract, obs: ObservabilityConfig) -> Dashboard:
     t = contract.thresholds
     notify_errors = t["notification_error_ratio"]
     failed = t["alertmanager_failure_ratio"]
+    remote_failed, behind = t["remote_write_failure_ratio"], t["remote_write_behind_seconds"]
     return (
         new_dashboard(f"Monitoring · {contract.region}", kind=contract.kind, region=contract.region, obs=obs)
         .with_row(row("Overview"))
@@ -122,6 +124,24 @@ def build(contract: MonitoringContract, obs: ObservabilityConfig) -> Dashboard:
         .with_panel(timeseries_panel("Alerts in Alertmanager by state", [query(
             f"max by (state) (alertmanager_alerts{{{FILTER}}})", "{{state}}")], unit="short", limits=_LEVEL,
             width=8))
+        .with_row(row("Remote write"))
+        .with_panel(timeseries_panel("Remote write lag per receiver", [query(
+            f"max by (instance) (prometheus_remote_storage_highest_timestamp_in_seconds{{{FILTER}}}) "
+            f"- on (instance) group_right max by (instance, remote_name) "
+            f"(prometheus_remote_storage_queue_highest_sent_timestamp_seconds{{{FILTER}}})",
+            "{{instance}} → {{remote_name}}")], unit="s", limits=rising(behind / 2, behind), width=8,
+            description="Newest sample appended minus newest sample sent to each fleet receiver; empty without "
+                        "a fleet view (no remote write)."))
+        .with_panel(timeseries_panel("Remote write failed sample ratio", [query(
+            f"{_rate('prometheus_remote_storage_samples_failed_total', 'instance, remote_name')} "
+            f"/ {_rate('prometheus_remote_storage_samples_total', 'instance, remote_name')}",
+            "{{instance}} → {{remote_name}}")], unit="percentunit",
+            limits=rising(remote_failed / 2, remote_failed), width=8,
+            description="Samples the receiver rejected (non-recoverable, dropped) per sample sent."))
+        .with_panel(timeseries_panel("Remote write samples retried per second", [query(
+            _rate("prometheus_remote_storage_samples_retried_total", "instance, remote_name"),
+            "{{instance}} → {{remote_name}}")], unit="short", limits=_ANY_IS_BAD, width=8,
+            description="Sends that failed recoverably (receiver unreachable, 5xx, 429) and are retried."))
         .with_row(row("Operator and Grafana"))
         .with_panel(timeseries_panel("Operator reconcile error ratio", [query(
             f"{_rate('prometheus_operator_reconcile_errors_total', 'controller')} "

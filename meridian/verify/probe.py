@@ -30,7 +30,7 @@ from urllib3.util.retry import Retry
 TOKEN_ENV: Final = "MERIDIAN_PROMETHEUS_TOKEN"
 """Environment variable holding the bearer token for an authenticating proxy in front of Prometheus."""
 RETRY_STATUSES: Final = (429, 502, 503, 504)
-PORT_FORWARD: Final = "kubectl -n monitoring port-forward svc/prometheus-operated 9090"
+PORT_FORWARD: Final = "kubectl -n monitoring port-forward svc/kube-prometheus-stack-prometheus 9090"
 _CONNECTION_PREFIX: Final = re.compile(r"^(<urllib3[^>]*>|\w+Connection(Pool)?\(host=[^)]*\)): ")
 _T = TypeVar("_T")
 

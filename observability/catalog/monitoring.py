@@ -6,6 +6,9 @@ self-monitors honours labels and none of these families has a `namespace`, `pod`
 Prometheus' `rule_group` is `<rule file>;<group name>`, its `alertmanager` label the Alertmanager's API URL;
 operator families carry `controller` (the registerer wraps them per controller). Status families list only the
 rows a healthy stack has at their typical value (e.g. `state="selected"` of the operator's managed resources).
+Remote-write queue families carry `remote_name` (the `remoteWrite` entry's name, which the operator passes on:
+pkg/prometheus/promcfg.go at v0.93.0) and `url` (storage/remote/storage.go); one queue per fleet receiver replica
+(components/fleet_view.py).
 """
 
 from __future__ import annotations
@@ -29,6 +32,15 @@ INTEGRATIONS: Final = ("pagerduty", "slack")
 _FAILURE_REASONS: Final = ("other", "clientError", "serverError", "contextCanceled", "contextDeadlineExceeded",
                            "authError", "rateLimited")
 _CONTROLLERS: Final = ("prometheus", "alertmanager")
+REMOTE_QUEUES: Final = tuple(
+    {"remote_name": f"fleet-{index}",
+     "url": f"http://prometheus-fleet-{index}.prometheus.us-east-1.meridian.internal:9090/api/v1/write"}
+    for index in range(2))
+"""The regional Prometheus' remote-write queues: one per fleet receiver replica (components/fleet_view.py)."""
+_REMOTE: Final = "storage/remote/queue_manager.go"
+SENT_AT: Final = 1_767_225_600.0
+"""The timestamp gauges' level (a fixed instant: the backfill holds integer gauges constant), so a healthy queue
+has sent up to the highest timestamp it received."""
 
 
 def _prometheus(name: str, path: str, help_text: str, value: float, labels: tuple[dict[str, str], ...] = ({},),
@@ -81,6 +93,19 @@ PROMETHEUS: Final = (
           ("sample_out_of_bounds",
            "Total number of samples rejected due to timestamp falling outside of the time bounds."),
           ("exceeded_sample_limit", "Total number of scrapes that hit the sample limit and were rejected."))),
+    _prometheus("prometheus_remote_storage_samples_total", _REMOTE,
+                "Total number of samples sent to remote storage.", 10.0, REMOTE_QUEUES, kind="counter"),
+    _prometheus("prometheus_remote_storage_samples_failed_total", _REMOTE,
+                "Total number of samples which failed on send to remote storage, non-recoverable errors.", 0.0,
+                REMOTE_QUEUES, kind="counter"),
+    _prometheus("prometheus_remote_storage_samples_retried_total", _REMOTE,
+                "Total number of samples which failed on send to remote storage but were retried because the send "
+                "error was recoverable.", 0.0, REMOTE_QUEUES, kind="counter"),
+    _prometheus("prometheus_remote_storage_queue_highest_sent_timestamp_seconds", _REMOTE,
+                "Highest timestamp successfully sent by this queue, in seconds since epoch.", SENT_AT, REMOTE_QUEUES),
+    _prometheus("prometheus_remote_storage_highest_timestamp_in_seconds", "storage/remote/write.go",
+                "Highest timestamp that has come into the remote storage via the Appender interface, in seconds "
+                "since epoch (deprecated upstream, still registered at v3.14.0).", SENT_AT),
 )
 
 ALERTMANAGER: Final = (

@@ -4,13 +4,12 @@ template against the real promtool (the kind is not in a stack yet, so the gener
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from alerts.render import alerts_of, rule_file
+from alerts.render import rule_file
 from components import kafka_mirror_metrics as mm2
 from components.errors import ConfigError
 from dashboards.common import FILTER, panel_queries
@@ -19,7 +18,6 @@ from dashboards.render import kind_dashboard
 from observability.catalog import kafka_mirrormaker2 as catalog
 from observability.catalog import metric_names
 from observability.config import ObservabilityConfig
-from tests.observability.promtool_cases import alerts_with_cases, generic_cases, kind_cases, run_promtool
 
 SOURCE_CONNECTOR = '"us-west-2->us-east-1.MirrorSourceConnector"'
 """Kafka's JmxReporter quotes tag values outside `[\\w-%. \\t]*` (Sanitizer.jmxSanitize): `->` is quoted."""
@@ -147,20 +145,3 @@ def test_rules_and_panels_query_only_catalogued_names_and_fleet_panels_read_reco
     for title, expr in queries:
         assert FILTER in expr and not metric_names(expr) - known, title
     assert 2 <= len(FLEET_PANELS) <= 4 and all(panel.expr in recorded for panel in FLEET_PANELS)
-
-
-def test_promtool_unit_cases_fire_and_stay_silent_for_every_alert(tmp_path: Path) -> None:
-    contract, obs = _contract(), ObservabilityConfig()
-    rules = rule_file(contract, obs)
-    for rule in alerts_of(rules):
-        rule.pop("annotations")
-    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(rules, sort_keys=False))
-    cases = kind_cases(contract.kind)
-    tests = [*cases["tests"], *generic_cases(contract)]
-    (tmp_path / "tests.yaml").write_text(yaml.safe_dump(
-        {"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": tests}, sort_keys=False))
-    result = run_promtool("test", "rules", str(tmp_path / "tests.yaml"))
-    assert result.returncode == 0, result.stdout + result.stderr
-    firing, silent = alerts_with_cases(tests)
-    names = {rule["alert"] for rule in alerts_of(rules)}
-    assert names <= firing and names <= silent, (names - firing, names - silent)

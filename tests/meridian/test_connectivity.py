@@ -8,9 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
+from meridian.cli import _print_region_loss
+from meridian.synth.fleet_checks import region_loss
 from meridian.synth.mocks import RecordedResource
 from meridian.synth.plan import Plan
+from meridian.synth.render import peer_cluster
 from meridian.synth.stack import synth_program
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -160,6 +164,10 @@ def test_a_new_region_changes_no_existing_stack_and_connects_to_all(plans: dict[
         assert after[stack].as_json() == plans[stack].as_json(), f"adding {NEW_REGION} changed stack {stack}"
     for peer in PRODUCTION:
         assert_peered(after, NEW_REGION, peer)
+    verdicts = region_loss(grown, after)["production"]
+    assert all(verdict.passed for verdict in verdicts), [verdict.line() for verdict in verdicts]
+    topic = next(verdict for verdict in verdicts if verdict.service.startswith("kafka topic"))
+    assert f"{NEW_REGION}'s data mirrored to eu-west-1, us-east-1, us-west-2" in topic.reasons
 
 
 def _k8s(plan: Plan, kind: str, name: str) -> RecordedResource:
@@ -224,3 +232,21 @@ def test_one_fleet_root_ca_the_primary_creates_and_later_regions_copy(plans: dic
         assert copy.inputs["metadata"]["labels"] == {"meridian.io/copied-from": PRODUCTION[0]}
         assert not [r for r in plans[stack] if r.inputs.get("kind") == "Certificate"
                     and (r.inputs.get("metadata") or {}).get("name") == "meridian-fleet-ca"], stack
+
+
+def test_synth_all_prints_the_region_loss_verdict_and_catches_a_missing_mirror(
+        plans: dict[str, Plan], tmp_path: Path) -> None:
+    console = Console(record=True, width=300)
+    assert _print_region_loss(console, PROJECT, plans, tmp_path) == []
+    text = console.export_text()
+    assert "production: one region lost: every global keyspace and topic kept in 3 of 3" in text
+    assert "development" not in text, "dev is outside the order: no region-loss verdict"
+    written = json.loads((tmp_path / "region-loss.json").read_text())
+    assert {verdict["service"] for verdict in written["production"]} == {
+        "cassandra keyspace playback_state", "cassandra keyspace user_profiles", "kafka topic user.playback.events"}
+    # Without what the later stacks declare into the earlier clusters, eu-west-1's data has no copy elsewhere.
+    stripped = {stack: Plan(plan.stack, tuple(r for r in plan if not (
+        r.inputs.get("kind") == "KafkaMirrorMaker2" and peer_cluster(r)))) for stack, plan in plans.items()}
+    failed = _print_region_loss(console, PROJECT, stripped, tmp_path)
+    assert [verdict.service for verdict in failed] == ["kafka topic user.playback.events"]
+    assert "no other region mirrors it from eu-west-1" in failed[0].reasons[0]

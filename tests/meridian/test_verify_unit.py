@@ -218,7 +218,7 @@ def test_refused_connection_exits_3_naming_the_fix(build: Path) -> None:
     result = run_cli("--prometheus", url, "--stack", "s", "--build", str(build), "--retries", "0")
     assert result.exit_code == 3, result.output
     assert f"error: cannot connect to {url}: " in result.stderr and "Connection refused" in result.stderr
-    assert "port-forward svc/prometheus-operated 9090" in result.stderr
+    assert "port-forward svc/kube-prometheus-stack-prometheus 9090" in result.stderr
     as_json = run_cli("--prometheus", url, "--stack", "s", "--build", str(build), "--retries", "0", "--json")
     assert as_json.exit_code == 3 and json.loads(as_json.stdout)["error"]["kind"] == "unreachable"
 
