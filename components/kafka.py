@@ -98,7 +98,7 @@ class Kafka(pulumi.ComponentResource):
     mirrors: list[KafkaMirrorPair]
     """One per earlier peer: both MirrorMaker2 links with it."""
     heartbeats: KafkaHeartbeats | None
-    """The region's heartbeat Connect cluster; None without `fleet`."""
+    """The region's heartbeat Connect cluster; None without `fleet` or with no other Kafka region."""
 
     def __init__(self, name: str, args: KafkaArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("meridian:kafka:Kafka", name, None, opts)
@@ -164,9 +164,12 @@ class Kafka(pulumi.ComponentResource):
             self._custom(f"{name}-user-{user.name}", "KafkaUser", user.name, kafka_ns, spec.user_spec(user),
                          protect=False, depends_on=[kafka])
 
-        self.heartbeats = None if fleet is None else KafkaHeartbeats(f"{name}-heartbeats", KafkaHeartbeatsArgs(
-            provider=provider, kafka_version=config.kafka_version, replicas=2 if fleet.mirrored else 1,
-            after=[kafka, *endpoint]), opts=pulumi.ResourceOptions(parent=self))
+        # Heartbeats (and their monitoring, the platform's kafka-mirrormaker2 contract) only once another region
+        # runs Kafka: a lone region has nothing to mirror, and an idle Connect cluster would go unmonitored.
+        self.heartbeats = None if fleet is None or not fleet.mirrored else KafkaHeartbeats(
+            f"{name}-heartbeats", KafkaHeartbeatsArgs(provider=provider, kafka_version=config.kafka_version,
+                                                      replicas=2, after=[kafka, *endpoint]),
+            opts=pulumi.ResourceOptions(parent=self))
         self.mirrors = [] if fleet is None else [KafkaMirrorPair(f"{name}-mirror-{peer.region}", KafkaMirrorPairArgs(
             fleet=fleet, region=cluster.region, provider=provider, peer=peer, kafka_version=config.kafka_version,
             after=[kafka, *endpoint, *([self.heartbeats.connect] if self.heartbeats else [])]),

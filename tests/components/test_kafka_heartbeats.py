@@ -87,7 +87,7 @@ def _program(fleet: KafkaFleet | None) -> Plan:
 
     def program() -> None:
         root = pulumi.ComponentResource("test:index:Root", "root")
-        peers = () if fleet is None else (
+        peers = () if fleet is None or not fleet.earlier_regions else (
             peer_stack("peers", stack=EARLIER, region=EARLIER, reference_prefix="org/meridian", parent=root),)
         Kafka("kafka", KafkaArgs(config=config, cluster=make_cluster_ref(LATER), vpc_cidr="10.20.0.0/16", tags={},
                                  fleet=fleet, peers=peers))
@@ -180,3 +180,10 @@ def test_development_has_no_heartbeats() -> None:
     assert "mirror-heartbeats" not in {manifest(r)["metadata"]["name"] for r in plan.of_type(
         "kubernetes:kafka.strimzi.io/v1:KafkaUser")}
     assert not [r.urn for r in plan if r.type == "meridian:kafka:KafkaHeartbeats"]
+
+
+def test_a_lone_kafka_region_runs_no_heartbeat_connect_cluster() -> None:
+    lone = _program(KafkaFleet(broker_domain=f"kafka.{LATER}.meridian.internal", global_topics=TOPICS,
+                               earlier_regions=(), mirrored=False, fleet_cidr="10.0.0.0/8"))
+    assert not _by_kind(lone, "KafkaConnect") and not _by_kind(lone, "KafkaConnector")
+    assert "mirror-heartbeats" not in _by_kind(lone, "KafkaUser")
