@@ -245,15 +245,9 @@ class Cassandra(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
                         protect=args.protect_stateful, ignore_changes=["stringData"]))))
                 continue
-            source = k8s.core.v1.Secret.get(
-                f"{name}-primary-{role}-credentials", f"{NAMESPACE}/{secret}",
-                opts=pulumi.ResourceOptions(parent=self, provider=args.primary.provider))
-            labels["meridian.io/copied-from"] = args.primary.stack
-            made.append(k8s.core.v1.Secret(
-                f"{name}-{role}-credentials", metadata={"name": secret, "namespace": NAMESPACE, "labels": labels},
-                type="Opaque", data=source.data,
-                opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-                    protect=args.protect_stateful, additional_secret_outputs=["data"]))))
+            made.append(args.primary.copy_secret(
+                f"{name}-{role}-credentials", namespace=NAMESPACE, name=secret, secret_type="Opaque", labels=labels,
+                opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=args.protect_stateful))))
         return made
 
     @staticmethod

@@ -17,8 +17,8 @@ import yaml
 from pydantic import ValidationError
 
 from components.config import NAMESPACE, StackConfig, parse_stack_config, validate_fleet
-from components.config.base import FIX_SEPARATOR
 from components.config.fleet import FILE_NAME, FleetConfig
+from components.config.stack import fix_for
 from components.errors import ConfigError
 
 SECRET_PLACEHOLDER: Final = "[secret]"
@@ -116,11 +116,9 @@ def load_fleet_config(project_dir: Path) -> FleetConfig:
         return FleetConfig.model_validate(document)
     except ValidationError as error:
         first = error.errors()[0]
+        problem, fix = fix_for(first, list(FleetConfig.model_fields))
         where = ".".join(str(part) for part in first["loc"]) or "<root>"
-        message = str(first.get("ctx", {}).get("error", first["msg"]))
-        problem, _, fix = message.partition(FIX_SEPARATOR)
-        raise ConfigError(f"{FILE_NAME}: {where}", first.get("input"), problem,
-                          fix or "see the `stacks/fleet.yaml` section of README.md") from None
+        raise ConfigError(f"{FILE_NAME}: {where}", first.get("input"), problem, fix) from None
 
 
 def check_fleet_config(fleet: FleetConfig, configs: Mapping[str, StackConfig]) -> None:

@@ -60,14 +60,8 @@ class FleetCa(pulumi.ComponentResource):
                       "issuerRef": {"name": SELF_SIGNED_ISSUER, "kind": "ClusterIssuer", "group": "cert-manager.io"}},
                 opts=local)
         else:
-            source = k8s.core.v1.Secret.get(
-                f"{name}-primary-root", f"{CERT_MANAGER_NAMESPACE}/{ROOT_SECRET}",
-                opts=pulumi.ResourceOptions(parent=self, provider=args.primary.provider))
-            root = k8s.core.v1.Secret(
-                f"{name}-root-copy", metadata={"name": ROOT_SECRET, "namespace": CERT_MANAGER_NAMESPACE,
-                                               "labels": {"meridian.io/copied-from": args.primary.stack}},
-                type="kubernetes.io/tls", data=source.data,
-                opts=pulumi.ResourceOptions.merge(local, pulumi.ResourceOptions(additional_secret_outputs=["data"])))
+            root = args.primary.copy_secret(f"{name}-root-copy", namespace=CERT_MANAGER_NAMESPACE, name=ROOT_SECRET,
+                                            secret_type="kubernetes.io/tls", labels={}, opts=local)
         self.issuer = k8s.apiextensions.CustomResource(
             f"{name}-issuer", api_version="cert-manager.io/v1", kind="ClusterIssuer",
             metadata={"name": FLEET_CA_ISSUER}, spec={"ca": {"secretName": ROOT_SECRET}},

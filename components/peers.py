@@ -4,12 +4,18 @@ declares the peer's side of a peering) without the earlier stack changing."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components import cluster_policies
+
+PROVIDER_NAME: Final = re.compile(r"-peer-([a-z0-9-]+?)-k8s::")
+"""Finds the peer stack in the URN of a peer's provider (`peer_stack` names it `<prefix>-peer-<stack>-k8s`)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -21,6 +27,18 @@ class PeerStack:
     outputs: pulumi.StackReference
     provider: k8s.Provider
     """Deploys into the peer's cluster (the same account's admin role; `aws eks get-token` for the peer)."""
+
+    def copy_secret(self, resource_name: str, *, namespace: str, name: str, secret_type: str,
+                    labels: Mapping[str, str], opts: pulumi.ResourceOptions) -> k8s.core.v1.Secret:
+        """This stack's copy of the peer's Secret `namespace/name` (read through the peer's provider): the same
+        `data`, kept a Pulumi secret, labelled `meridian.io/copied-from: <peer stack>`."""
+        source = k8s.core.v1.Secret.get(f"{resource_name}-source", f"{namespace}/{name}",
+                                        opts=pulumi.ResourceOptions(parent=opts.parent, provider=self.provider))
+        return k8s.core.v1.Secret(
+            resource_name, metadata={"name": name, "namespace": namespace,
+                                     "labels": {**labels, "meridian.io/copied-from": self.stack}},
+            type=secret_type, data=source.data,
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["data"])))
 
 
 def peer_stack(name: str, *, stack: str, region: str, reference_prefix: str, parent: pulumi.Resource) -> PeerStack:

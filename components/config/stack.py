@@ -123,7 +123,8 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     return path
 
 
-def _fix_for(error: ErrorDetails, model_fields: list[str]) -> tuple[str, str]:
+def fix_for(error: ErrorDetails, model_fields: list[str]) -> tuple[str, str]:
+    """The problem and the fix a validation error reports (typos get the nearest known key)."""
     kind, ctx = error["type"], error.get("ctx", {})
     if kind == "value_error":
         message = str(ctx.get("error", error["msg"]))
@@ -134,7 +135,7 @@ def _fix_for(error: ErrorDetails, model_fields: list[str]) -> tuple[str, str]:
         hint = f"did you mean `{close[0]}`? " if close else ""
         return "is not a known key", f"{hint}remove it; known keys here: {', '.join(sorted(model_fields))}"
     if kind == "missing":
-        return "is required", "set it in the stack file (see the config reference in README.md)"
+        return "is required", "set it (see the config reference in README.md)"
     if kind == "literal_error":
         return "is not an allowed value", f"use one of {ctx.get('expected')}"
     bounds = {"greater_than_equal": "ge", "less_than_equal": "le", "greater_than": "gt", "less_than": "lt"}
@@ -169,7 +170,7 @@ def _to_config_error(stack: str, error: ValidationError) -> ConfigError:
     details = sorted(error.errors(), key=lambda item: [str(part) for part in item["loc"]])
     first = details[0]
     loc = first["loc"] or ("<root>",)
-    problem, fix = _fix_for(first, _fields_at(loc))
+    problem, fix = fix_for(first, _fields_at(loc))
     more = f" (and {len(details) - 1} more problem(s))" if len(details) > 1 else ""
     return ConfigError(f"[stack {stack}] {_key_path(loc)}", first.get("input"), problem + more, fix)
 

@@ -11,12 +11,12 @@ from typing import Any
 
 import yaml
 
+from components.peers import PROVIDER_NAME
 from meridian.synth.mocks import SECRET_MASK, RecordedResource
 from meridian.synth.plan import Plan
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 _UNSAFE = re.compile(r"[^a-z0-9.-]+")
-_PEER_PROVIDER = re.compile(r"-peer-([a-z0-9-]+?)-k8s::")
 
 
 def is_manifest(resource: RecordedResource) -> bool:
@@ -37,9 +37,9 @@ def manifest(resource: RecordedResource) -> dict[str, Any]:
 
 
 def peer_cluster(resource: RecordedResource) -> str | None:
-    """The peer stack whose cluster a resource is declared into (components/peers.py names that provider
-    `<prefix>-peer-<stack>-k8s`), or None for the stack's own cluster."""
-    found = _PEER_PROVIDER.search(resource.provider or "")
+    """The peer stack whose cluster a resource is declared into (components/peers.py), or None for the stack's own
+    cluster."""
+    found = PROVIDER_NAME.search(resource.provider or "")
     return found.group(1) if found else None
 
 
